@@ -1,0 +1,650 @@
+"""Nordpred: age-period-cohort projection of cancer incidence (Moller et al. 2003).
+
+The model, as in the Nordpred R package (Fekjaer & Moller, Cancer Registry of Norway), is fitted
+to an age-group x five-year-period table of case counts with matching person-years::
+
+    rate(age a, period p) = (A_a + D * p + P_p + C_c) ** 5,   cohort c = groups - a + p
+
+as a Poisson GLM whose link maps the mean count mu to ``(mu / person_years) ** 0.2`` (the
+"power5" link; person-years enter through the link, not as an offset). Period effects of the
+first and last period used are zero, so ``D`` is the drift; cohort effects of the oldest and the
+youngest cohort are zero. ``link="poisson"`` fits ``log(rate)`` with the same terms.
+
+Projection to future period ``N + j`` (``N`` observed periods) adds ``D`` times the cumulative
+sum of ``1 - cuttrend`` (the drift is damped), keeps the period effect at the last period's
+value (zero), and uses each cohort's estimated effect; cohorts not seen at or above
+``start_use_age`` take the effect of the youngest cohort that was. Age groups younger than
+``start_use_age`` get the mean crude rate of the last two observed periods.
+
+See ``docs/methods/nordpred.md`` for the formulas in full and the sources.
+
+References:
+    Moller B, Fekjaer H, Hakulinen T, Sigvaldason H, Storm HH, Talback M, Haldorsen T.
+    Prediction of cancer incidence in the Nordic countries: empirical comparison of different
+    approaches. Statistics in Medicine 2003; 22:2751-2766.
+
+    Fekjaer H, Moller B. nordpred R package, version 1.1 (functions ``nordpred``,
+    ``nordpred.estimate``, ``nordpred.prediction``, ``nordpred.getpred``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.families.links import Link
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+from hna.errors import DataError, ParameterError
+
+__all__ = [
+    "AGE_GROUPS",
+    "WORLD_STANDARD",
+    "NordpredResult",
+    "Power5RateLink",
+    "nordpred",
+]
+
+#: The 18 age groups Nordpred uses: ``0-4``, ``5-9`` ... ``80-84``, ``85+``.
+AGE_GROUPS: tuple[str, ...] = tuple([f"{lo}-{lo + 4}" for lo in range(0, 85, 5)] + ["85+"])
+N_AGE_GROUPS = len(AGE_GROUPS)
+
+#: World standard population (Segi 1960 as modified by Doll et al. 1966) in the 18 Nordpred
+#: age groups, as weights summing to 1 (the ``wstand`` of the nordpred R package examples).
+WORLD_STANDARD: tuple[float, ...] = (
+    0.12, 0.10, 0.09, 0.09, 0.08, 0.08, 0.06, 0.06, 0.06,
+    0.06, 0.05, 0.04, 0.04, 0.03, 0.02, 0.01, 0.005, 0.005,
+)
+
+MAX_FUTURE_PERIODS = 5
+GOF_ALPHA = 0.01  # drop the oldest period while the goodness-of-fit p-value is below this
+RECENT_ALPHA = 0.05  # use the recent slope when the squared period term is significant
+_EPS = float(np.finfo(float).eps)
+
+Link_ = Literal["power5", "poisson"]
+
+
+# --------------------------------------------------------------------------------------------
+# The power-5 link on the rate
+# --------------------------------------------------------------------------------------------
+
+
+class Power5RateLink(Link):
+    """Link ``eta = (mu / person_years) ** 0.2``, so that ``mu = person_years * eta ** 5``.
+
+    The person-years of each observation are held by the link, so the linear predictor models
+    the fifth root of the *rate* while the Poisson mean is the expected count. As in the
+    nordpred R package, the inverse link and its derivative are floored at machine epsilon so
+    the mean stays positive during iteration.
+
+    Args:
+        person_years: person-years of each observation, in the order of the model's rows.
+    """
+
+    def __init__(self, person_years: np.ndarray) -> None:
+        self.person_years = np.asarray(person_years, dtype=float)
+
+    def _rate(self, mu: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(mu, dtype=float), _EPS) / self.person_years
+
+    def __call__(self, p: np.ndarray) -> np.ndarray:
+        return self._rate(p) ** 0.2
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(_EPS, self.person_years * np.asarray(z, dtype=float) ** 5)
+
+    def deriv(self, p: np.ndarray) -> np.ndarray:
+        return 0.2 * self._rate(p) ** -0.8 / self.person_years
+
+    def deriv2(self, p: np.ndarray) -> np.ndarray:
+        return -0.16 * self._rate(p) ** -1.8 / self.person_years**2
+
+    def inverse_deriv(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(_EPS, 5.0 * self.person_years * np.asarray(z, dtype=float) ** 4)
+
+    def inverse_deriv2(self, z: np.ndarray) -> np.ndarray:
+        return 20.0 * self.person_years * np.asarray(z, dtype=float) ** 3
+
+
+class _Power5Poisson(Poisson):
+    """Poisson family that accepts (and trusts) :class:`Power5RateLink`."""
+
+    links = [Power5RateLink]
+    safe_links = [Power5RateLink]
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NordpredResult:
+    """Observed and projected cases and rates from :func:`nordpred`.
+
+    Attributes:
+        predictions: cases by age group (rows) and period (columns): the observed counts in the
+            observed periods, then the predicted counts in the future periods (as
+            ``nordpred.getpred(incidence = FALSE)``).
+        rates: the same as rates per 100,000 person-years (``getpred(incidence = TRUE)``).
+        person_years: the person-years used, observed then future periods.
+        n_periods: number of most recent observed periods the model was fitted to.
+        recent: True if the projected trend is the slope between the last two periods, False
+            if it is the drift over all periods used.
+        recent_pvalue: p-value of the test for a squared period term (basis of ``recent``).
+        gof_pvalue: goodness-of-fit p-value of the fitted model (deviance vs chi-square).
+        deviance, df_resid: deviance and residual degrees of freedom of the fitted model.
+        link: ``"power5"`` or ``"poisson"``.
+        start_est_age, start_use_age: youngest age group in the regression / using it.
+        cuttrend: the proportions of drift cut in each future period (one per period).
+        n_future: number of projected periods.
+        coefficients: fitted effects: ``age[<group>]``, ``drift``, ``period[<label>]`` and
+            ``cohort[<k>]`` (k = 1 for the oldest cohort), constrained effects included as 0.
+        period_selection: goodness-of-fit p-value of the power5 model for each number of
+            periods tried while choosing ``n_periods`` (empty if it was fixed).
+    """
+
+    predictions: pd.DataFrame
+    rates: pd.DataFrame
+    person_years: pd.DataFrame
+    n_periods: int
+    recent: bool
+    recent_pvalue: float
+    gof_pvalue: float
+    deviance: float
+    df_resid: int
+    link: str
+    start_est_age: str
+    start_use_age: str
+    cuttrend: tuple[float, ...]
+    n_future: int
+    coefficients: pd.Series
+    period_selection: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def future_periods(self) -> list[Any]:
+        """Labels of the projected periods."""
+        return list(self.predictions.columns[-self.n_future:])
+
+    def asr(self, standard: Sequence[float] = WORLD_STANDARD) -> pd.Series:
+        """Age-standardised rate per 100,000 by period (direct standardisation).
+
+        Args:
+            standard: 18 non-negative weights, one per age group (``0-4`` ... ``85+``), e.g.
+                :data:`WORLD_STANDARD`. Standard population counts are accepted too: the
+                weights are divided by their sum.
+
+        Returns:
+            Series indexed by period: ``sum_a w_a * rate_a / sum_a w_a``.
+        """
+        w = np.asarray(standard, dtype=float) if _is_sequence(standard) else None
+        if w is None or w.ndim != 1 or w.size != N_AGE_GROUPS:
+            raise ParameterError(
+                f"the standard needs one weight for each of the {N_AGE_GROUPS} age groups",
+                field="standard", value=standard,
+                hint="Pass 18 weights for 0-4 ... 80-84, 85+ (e.g. hna.nordpred.WORLD_STANDARD)",
+            )
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ParameterError(
+                "standard weights must be finite, non-negative and not all zero",
+                field="standard", value=list(w),
+            )
+        values = (self.rates.to_numpy() * (w / w.sum())[:, None]).sum(axis=0)
+        return pd.Series(values, index=self.rates.columns, name="asr_per_100k")
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _is_sequence(x: Any) -> bool:
+    return isinstance(x, (Sequence, np.ndarray, pd.Series)) and not isinstance(x, (str, bytes))
+
+
+def _as_table(table: Any, name: str) -> pd.DataFrame:
+    if isinstance(table, pd.DataFrame):
+        frame = table
+    else:
+        try:
+            arr = np.asarray(table, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                "must be a table of numbers (age groups x periods)", source=name,
+                hint="Pass a pandas DataFrame with 18 rows and one column per period",
+            ) from exc
+        if arr.ndim != 2:
+            raise DataError(
+                "must be a two-dimensional table (age groups x periods)", source=name,
+                value=arr.shape,
+            )
+        frame = pd.DataFrame(arr)
+    if frame.shape[0] != N_AGE_GROUPS:
+        raise DataError(
+            f"must have {N_AGE_GROUPS} rows, one per age group 0-4 ... 80-84, 85+",
+            source=name, value=f"{frame.shape[0]} rows",
+            hint="Aggregate ages 85 and over into one group and put age groups in rows",
+        )
+    return frame
+
+
+def _numeric(frame: pd.DataFrame, name: str, *, positive: bool) -> np.ndarray:
+    try:
+        arr = frame.to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            "contains non-numeric values", source=name,
+            hint="Every cell must be a number",
+        ) from exc
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(
+            "contains missing or infinite values", source=name, field=str(frame.columns[c]),
+            value=f"row {frame.index[r]!r}", hint="Fill every age group x period cell",
+        )
+    if positive and (arr <= 0).any():
+        r, c = np.argwhere(arr <= 0)[0]
+        raise DataError(
+            "person-years must be positive", source=name, field=str(frame.columns[c]),
+            value=float(arr[r, c]), hint=f"Check row {frame.index[r]!r}",
+        )
+    if (arr < 0).any():
+        r, c = np.argwhere(arr < 0)[0]
+        raise DataError(
+            "counts must not be negative", source=name, field=str(frame.columns[c]),
+            value=float(arr[r, c]), hint=f"Check row {frame.index[r]!r}",
+        )
+    return arr
+
+
+def _age_position(value: Any, name: str) -> int:
+    """1-based age-group number (R's ``startestage=5`` is ``"20-24"``)."""
+    if isinstance(value, (bool, np.bool_)):
+        pass
+    elif isinstance(value, (int, np.integer)):
+        if 1 <= int(value) <= N_AGE_GROUPS:
+            return int(value)
+    elif isinstance(value, str):
+        label = value.replace("\u2013", "-").replace(" ", "")
+        if label in AGE_GROUPS:
+            return AGE_GROUPS.index(label) + 1
+    raise ParameterError(
+        "is not a Nordpred age group", field=name, value=value,
+        hint=f"Use a label from {AGE_GROUPS[0]!r} ... {AGE_GROUPS[-1]!r} or a group number "
+        f"1-{N_AGE_GROUPS} (5 means '20-24')",
+    )
+
+
+def _candidates(n_periods: Any, n_observed: int) -> list[int]:
+    values = list(n_periods) if _is_sequence(n_periods) else [n_periods]
+    if not values:
+        raise ParameterError("needs at least one number of periods", field="n_periods",
+                             value=n_periods)
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise ParameterError("must be whole numbers", field="n_periods", value=n_periods)
+        if v < 3:
+            raise ParameterError(
+                "must be 3 or more to leave degrees of freedom for the model",
+                field="n_periods", value=n_periods,
+            )
+        if v > n_observed:
+            raise ParameterError(
+                f"asks for {int(v)} periods but cases has only {n_observed} observed periods",
+                field="n_periods", value=n_periods,
+                hint=f"Pass candidates between 3 and {n_observed}",
+            )
+        out.append(int(v))
+    return sorted(set(out))
+
+
+def _cuttrend(cuttrend: Any, n_future: int) -> np.ndarray:
+    if not _is_sequence(cuttrend):
+        raise ParameterError("must be a sequence of proportions", field="cuttrend",
+                             value=cuttrend)
+    try:
+        cut = np.asarray(cuttrend, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError("must contain numbers", field="cuttrend", value=cuttrend) from exc
+    if cut.ndim != 1 or cut.size < n_future:
+        raise ParameterError(
+            f"needs one proportion for each of the {n_future} future periods",
+            field="cuttrend", value=cuttrend,
+            hint="Give at least as many values as there are future periods of person-years",
+        )
+    cut = cut[:n_future]
+    if not np.all(np.isfinite(cut)) or np.any(cut < 0) or np.any(cut > 1):
+        raise ParameterError("proportions must lie between 0 and 1", field="cuttrend",
+                             value=cuttrend)
+    return cut
+
+
+# --------------------------------------------------------------------------------------------
+# Model fitting
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The cells used in the regression: ages ``s..18``, the last ``n`` of ``N`` periods."""
+
+    n_observed: int  # N
+    n_use: int  # n
+    start_est: int  # s (1-based)
+
+    @property
+    def n_ages(self) -> int:
+        return N_AGE_GROUPS - self.start_est + 1
+
+    @property
+    def n_cohorts(self) -> int:
+        return self.n_ages + self.n_use - 1
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Absolute (1-based) age group and period of each row, period-major."""
+        ages = np.arange(self.start_est, N_AGE_GROUPS + 1)
+        periods = np.arange(self.n_observed - self.n_use + 1, self.n_observed + 1)
+        a, p = np.meshgrid(ages, periods)
+        return a.ravel(), p.ravel()
+
+    def cohort_level(self, age: np.ndarray, period: np.ndarray) -> np.ndarray:
+        """Cohort number, 1 = oldest cohort in the window (cohort = groups - age + period)."""
+        return N_AGE_GROUPS - age + period - self.n_observed + self.n_use
+
+    def design(self, *, period_factor: bool, squared: bool = False) -> np.ndarray:
+        """Columns: age dummies, drift (period number), [period^2], period dummies for the 2nd
+        to the second-last period, cohort dummies for the 2nd to the second-last cohort.
+
+        Dropping the first and last period and cohort dummies sets those effects to zero:
+        the identification of the R package, where they are aliased in this column order.
+        """
+        a, p = self.cells()
+        n, k = self.n_use, self.n_cohorts
+        cols = [a[:, None] == np.arange(self.start_est, N_AGE_GROUPS + 1)[None, :],
+                p[:, None].astype(float)]
+        if squared:
+            cols.append((p.astype(float) ** 2)[:, None])
+        if period_factor:
+            rel = p - (self.n_observed - n)
+            cols.append(rel[:, None] == np.arange(2, n)[None, :])
+        coh = self.cohort_level(a, p)
+        cols.append(coh[:, None] == np.arange(2, k)[None, :])
+        return np.hstack([np.asarray(c, dtype=float) for c in cols])
+
+    def response(self, table: np.ndarray) -> np.ndarray:
+        a, p = self.cells()
+        return table[a - 1, p - 1]
+
+    def unpack(self, params: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """Age effects, drift, period effects (n, zero ends), cohort effects (K, zero ends)."""
+        na, n, k = self.n_ages, self.n_use, self.n_cohorts
+        ages = params[:na]
+        drift = float(params[na])
+        period = np.zeros(n)
+        period[1:n - 1] = params[na + 1:na + n - 1]
+        cohort = np.zeros(k)
+        cohort[1:k - 1] = params[na + n - 1:]
+        return ages, drift, period, cohort
+
+
+@dataclass(frozen=True)
+class _Fit:
+    params: np.ndarray
+    deviance: float
+    df_resid: int
+
+    @property
+    def pvalue(self) -> float:
+        return float(stats.chi2.sf(self.deviance, self.df_resid))
+
+
+def _fit_glm(y: np.ndarray, x: np.ndarray, pyr: np.ndarray, link: str,
+             start: np.ndarray) -> _Fit:
+    """Fit by IRLS (statsmodels) until the deviance changes by less than 1e-10.
+
+    R's glm stops at a relative change of 1e-8, so R's power5 estimates sit slightly short of
+    the maximum (about 1e-6 relative in the predictions for the Norway example).
+    """
+    if link == "power5":
+        model = GLM(y, x, family=_Power5Poisson(Power5RateLink(pyr)), hasconst=True)
+    else:
+        model = GLM(y, x, family=Poisson(), offset=np.log(pyr), hasconst=True)
+    with warnings.catch_warnings():
+        # Overflow/invalid-power warnings from trial steps, and statsmodels' "perfect
+        # separation" check, which only means the table is fitted exactly (not an error here).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        res = model.fit(start_params=start, maxiter=100, tol=1e-10)
+    if not res.converged:
+        warnings.warn(f"nordpred: the {link} model did not converge in 100 iterations; "
+                      "predictions may be unreliable", RuntimeWarning, stacklevel=3)
+    return _Fit(np.asarray(res.params), float(res.deviance), int(round(res.df_resid)))
+
+
+def _start(y: np.ndarray, x: np.ndarray, pyr: np.ndarray, link: str) -> np.ndarray:
+    """Starting values: one weighted least-squares step of the linear predictor on smoothed
+    crude rates ``(y + 0.5) / pyr`` (fifth root or log), weighted as in the first IRLS step."""
+    mu = y + 0.5
+    if link == "power5":
+        eta = (mu / pyr) ** 0.2
+        w = 5.0 * pyr ** 0.2 * mu ** 0.4  # sqrt((d mu / d eta)^2 / mu)
+    else:
+        eta = np.log(mu / pyr)
+        w = np.sqrt(mu)
+    params, *_ = np.linalg.lstsq(x * w[:, None], eta * w, rcond=None)
+    return params
+
+
+class _Fitter:
+    """Fits models on one table, caching by (number of periods, link)."""
+
+    def __init__(self, cases: np.ndarray, pyr: np.ndarray, start_est: int) -> None:
+        self.cases, self.pyr, self.start_est = cases, pyr, start_est
+        self.n_observed = cases.shape[1]
+        self._fits: dict[tuple[int, str], tuple[_Window, _Fit]] = {}
+
+    def apc(self, n_use: int, link: str) -> tuple[_Window, _Fit]:
+        key = (n_use, link)
+        if key not in self._fits:
+            win = _Window(self.n_observed, n_use, self.start_est)
+            y, pyr = win.response(self.cases), win.response(self.pyr[:, :self.n_observed])
+            if y.sum() <= 0:
+                raise DataError(
+                    f"has no cases in the age groups and {n_use} periods used for the model",
+                    source="cases", hint="Use more periods or a younger start_est_age",
+                )
+            x = win.design(period_factor=True)
+            self._fits[key] = (win, _fit_glm(y, x, pyr, link, _start(y, x, pyr, link)))
+        return self._fits[key]
+
+    def recent_pvalue(self, n_use: int) -> float:
+        """Likelihood-ratio test of a squared period term in the log-link age-drift-cohort
+        model (no period factor), on 1 degree of freedom."""
+        win = _Window(self.n_observed, n_use, self.start_est)
+        y, pyr = win.response(self.cases), win.response(self.pyr[:, :self.n_observed])
+        x1 = win.design(period_factor=False)
+        linear = _fit_glm(y, x1, pyr, "poisson", _start(y, x1, pyr, "poisson"))
+        x2 = win.design(period_factor=False, squared=True)
+        start2 = np.insert(linear.params, win.n_ages + 1, 0.0)  # squared term after the drift
+        squared = _fit_glm(y, x2, pyr, "poisson", start2)
+        change = max(linear.deviance - squared.deviance, 0.0)
+        return float(stats.chi2.sf(change, linear.df_resid - squared.df_resid))
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------
+
+
+def nordpred(
+    cases: pd.DataFrame,
+    person_years: pd.DataFrame,
+    start_est_age: str | int = "20-24",
+    start_use_age: str | int = "25-29",
+    n_periods: int | Sequence[int] = (4, 5, 6),
+    cuttrend: Sequence[float] = (0, 0.25, 0.5, 0.75, 0.75),
+    link: Link_ = "power5",
+    recent: bool | None = None,
+) -> NordpredResult:
+    """Fit the Nordpred age-period-cohort model and project cases and rates.
+
+    Args:
+        cases: case counts, 18 rows (age groups ``0-4`` ... ``80-84``, ``85+``, in that order)
+            by observed five-year periods (columns, oldest first).
+        person_years: person-years with the same rows, covering the observed periods (same
+            column labels, same order) followed by 1-5 future periods.
+        start_est_age: youngest age group in the regression, as a label (``"20-24"``) or a
+            1-based group number (5, as R's ``startestage``).
+        start_use_age: youngest age group whose projection uses the regression; younger groups
+            get the mean crude rate of the last two observed periods. Not below
+            ``start_est_age``.
+        n_periods: number of most recent periods to fit, or candidates: starting from the
+            largest, the oldest period is dropped while the power5 model's goodness-of-fit
+            p-value is below 0.01 (the smallest candidate is then used untested).
+        cuttrend: proportion of the drift cut in each future period (at least one value per
+            future period, each between 0 and 1; extra values are ignored).
+        link: ``"power5"`` (Nordpred default) or ``"poisson"`` (log link).
+        recent: True projects the slope between the last two periods, False the drift over
+            all periods used; None decides by a test for a squared period term (p < 0.05 ->
+            True) in a log-link age-drift-cohort model.
+
+    Returns:
+        A :class:`NordpredResult`.
+
+    Raises:
+        DataError: tables of the wrong shape, non-numeric, missing, negative counts,
+            non-positive person-years, or person-years without 1-5 future periods.
+        ParameterError: invalid start ages, numbers of periods, cuttrend, link or recent.
+    """
+    cases_df = _as_table(cases, "cases")
+    pyr_df = _as_table(person_years, "person_years")
+    n_obs, n_total = cases_df.shape[1], pyr_df.shape[1]
+    if n_obs < 3:
+        raise DataError("needs at least 3 observed periods", source="cases",
+                        value=f"{n_obs} columns")
+    if n_total <= n_obs:
+        raise DataError(
+            "must cover the observed periods and 1-5 future periods", source="person_years",
+            value=f"{n_total} columns for {n_obs} observed periods",
+            hint="Append columns of projected person-years for the periods to predict",
+        )
+    n_future = n_total - n_obs
+    if n_future > MAX_FUTURE_PERIODS:
+        raise DataError(
+            f"covers {n_future} future periods; Nordpred projects at most "
+            f"{MAX_FUTURE_PERIODS}", source="person_years",
+            hint="Drop the later future periods",
+        )
+    obs_labels = [str(c) for c in cases_df.columns]
+    if obs_labels != [str(c) for c in pyr_df.columns[:n_obs]]:
+        raise DataError(
+            "the first columns must be the observed periods of cases, in the same order",
+            source="person_years", value=[str(c) for c in pyr_df.columns[:n_obs]],
+            hint=f"cases has periods {obs_labels}",
+        )
+    if [str(r) for r in cases_df.index] != [str(r) for r in pyr_df.index]:
+        raise DataError(
+            "rows (age groups) differ from those of cases", source="person_years",
+            value=[str(r) for r in pyr_df.index],
+        )
+    case_arr = _numeric(cases_df, "cases", positive=False)
+    pyr_arr = _numeric(pyr_df, "person_years", positive=True)
+
+    s = _age_position(start_est_age, "start_est_age")
+    u = _age_position(start_use_age, "start_use_age")
+    if s > N_AGE_GROUPS - 2:
+        raise ParameterError(
+            "leaves fewer than 3 age groups for the regression", field="start_est_age",
+            value=start_est_age, hint=f"Use {AGE_GROUPS[N_AGE_GROUPS - 3]!r} or younger",
+        )
+    if u < s:
+        raise ParameterError(
+            "must not be younger than start_est_age", field="start_use_age",
+            value=start_use_age, hint=f"start_est_age is {AGE_GROUPS[s - 1]!r}",
+        )
+    if link not in ("power5", "poisson"):
+        raise ParameterError("unknown link", field="link", value=link,
+                             hint="Use 'power5' or 'poisson'")
+    if recent is not None and not isinstance(recent, (bool, np.bool_)):
+        raise ParameterError("must be True, False or None", field="recent", value=recent)
+    candidates = _candidates(n_periods, n_obs)
+    cut = _cuttrend(cuttrend, n_future)
+
+    fitter = _Fitter(case_arr, pyr_arr, s)
+
+    # Number of periods: drop the oldest while the power5 model fits badly (as the R package,
+    # the test always uses the power5 link).
+    selection: dict[int, float] = {}
+    while len(candidates) > 1:
+        _, fit = fitter.apc(candidates[-1], "power5")
+        selection[candidates[-1]] = fit.pvalue
+        if fit.pvalue < GOF_ALPHA:
+            candidates.pop()
+        else:
+            candidates = candidates[-1:]
+    n_use = candidates[0]
+
+    recent_p = fitter.recent_pvalue(n_use)
+    use_recent = bool(recent_p < RECENT_ALPHA) if recent is None else bool(recent)
+
+    win, fit = fitter.apc(n_use, link)
+    ages, drift, period, cohort = win.unpack(fit.params)
+
+    # Projection.
+    pred = np.empty((N_AGE_GROUPS, n_total))
+    pred[:, :n_obs] = case_arr
+    future_pyr = pyr_arr[:, n_obs:]
+    last_two = case_arr[:, n_obs - 2:n_obs] / pyr_arr[:, n_obs - 2:n_obs]
+    pred[:u - 1, n_obs:] = last_two[:u - 1].mean(axis=1)[:, None] * future_pyr[:u - 1]
+
+    steps = np.cumsum(1.0 - cut)  # damped number of drift steps beyond the last period
+    j = np.arange(1, n_future + 1)
+    max_cohort = N_AGE_GROUPS - u + n_use  # youngest cohort seen at start_use_age
+    slope = drift - period[n_use - 2] if use_recent else drift
+    for age in range(u, N_AGE_GROUPS + 1):
+        level = np.minimum(win.cohort_level(age, n_obs + j), max_cohort)
+        eta = ages[age - s] + drift * n_obs + slope * steps + cohort[level - 1]
+        rate = eta**5 if link == "power5" else np.exp(eta)
+        pred[age - 1, n_obs:] = rate * future_pyr[age - 1]
+    if (pred[:, n_obs:] < 0).any():
+        warnings.warn("nordpred: the power5 projection gives negative rates (the linear "
+                      "predictor fell below zero); consider more cuttrend or link='poisson'",
+                      RuntimeWarning, stacklevel=2)
+
+    predictions = pd.DataFrame(pred, index=cases_df.index, columns=pyr_df.columns)
+    rates = pd.DataFrame(pred / pyr_arr * 1e5, index=cases_df.index, columns=pyr_df.columns)
+
+    period_labels = list(cases_df.columns[n_obs - n_use:])
+    names = ([f"age[{g}]" for g in AGE_GROUPS[s - 1:]] + ["drift"]
+             + [f"period[{p}]" for p in period_labels]
+             + [f"cohort[{k}]" for k in range(1, win.n_cohorts + 1)])
+    coefficients = pd.Series(np.concatenate([ages, [drift], period, cohort]), index=names,
+                             name="coefficient")
+
+    return NordpredResult(
+        predictions=predictions,
+        rates=rates,
+        person_years=pyr_df.copy(),
+        n_periods=n_use,
+        recent=use_recent,
+        recent_pvalue=recent_p,
+        gof_pvalue=fit.pvalue,
+        deviance=fit.deviance,
+        df_resid=fit.df_resid,
+        link=link,
+        start_est_age=AGE_GROUPS[s - 1],
+        start_use_age=AGE_GROUPS[u - 1],
+        cuttrend=tuple(float(c) for c in cut),
+        n_future=n_future,
+        coefficients=coefficients,
+        period_selection=selection,
+    )

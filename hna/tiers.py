@@ -1,0 +1,585 @@
+"""Commissioning tiers: which population footprint a service should be planned for.
+
+Tier schemes are data (``parameters/tiers.yaml``): each scheme is an ordered list of population
+bands, each with a ``source:``. Three schemes come from the seeds:
+
+- ``emscg_2009``: East Midlands SCG tier chart, practice < 100k, local 100k-1m, regional 1-5m,
+  supra-regional 5-50m, national 50m+ (F004, 'What are specialised services?').
+- ``dh_2003``: DH 2003 guidance, LSCG 1-2m ("less rare"), SCG 3-6m ("rarer") (F001 para 12).
+  The 2-3m gap is reported as ``between_bands``, never assigned to a neighbour.
+- ``stp_2016``: NHS England South levels, STP or multi-STP, sub-regional/collaborative hub,
+  national/regional (F003). F003 gives no bounds: the YAML marks them ``inferred`` and says how.
+
+Whether a population exactly on a bound belongs to the band below or above is not stated in
+any seed, so it is a setting: ``lower_inclusive`` bands are ``[lower, upper)``,
+``upper_inclusive`` bands are ``(lower, upper]``.
+
+The Carter rules (F001 para 3, para 45, App 10 3a) are applied by :func:`carter_rules`.
+:func:`tier_for_service` is the one-call entry used by ``hna.thresholds``: a planning
+population in, one row per scheme out.
+
+This module also holds :func:`read_parameter_file`, the YAML -> pydantic loader used by
+``hna.appraisal``: every problem becomes a :class:`hna.errors.ParameterError` naming the file
+and the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hna.errors import ParameterError
+
+__all__ = [
+    "EDGE_RULES",
+    "Band",
+    "TierScheme",
+    "CarterRuleSet",
+    "TierConfig",
+    "TierResult",
+    "PARAMETERS_DIR",
+    "read_parameter_file",
+    "load_tier_schemes",
+    "classify_population",
+    "carter_rules",
+    "tier_for_service",
+]
+
+EdgeRule = Literal["lower_inclusive", "upper_inclusive"]
+EDGE_RULES: tuple[str, ...] = ("lower_inclusive", "upper_inclusive")
+
+#: ``parameters/`` at the root of the source tree (hna is installed in editable mode).
+PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "parameters"
+DEFAULT_TIERS_FILE = PARAMETERS_DIR / "tiers.yaml"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# --------------------------------------------------------------------------------------------
+# YAML -> pydantic, with errors that name the file and the field
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def validation_to_parameter_error(
+    err: ValidationError, source: str | Path, prefix: str = ""
+) -> ParameterError:
+    """Turn a pydantic ValidationError into a ParameterError naming the first bad field."""
+    first = err.errors()[0]
+    field = _field_path(tuple(first.get("loc", ())))
+    if prefix:
+        field = f"{prefix}.{field}" if field else prefix
+    msg = str(first.get("msg", "invalid value"))
+    if first.get("type") == "extra_forbidden":
+        msg = "unknown key"
+    others = len(err.errors()) - 1
+    if others:
+        msg += f" (and {others} more problem{'s' if others > 1 else ''})"
+    value = first.get("input")
+    if isinstance(value, dict | list) or first.get("type") == "missing":
+        value = None
+    return ParameterError(
+        msg, source=str(source), field=field or None, value=value,
+        hint="Check the key against docs/methods and the example parameter files",
+    )
+
+
+def read_parameter_file(path: str | Path, model: type[M]) -> M:
+    """Read a YAML parameter file into a pydantic ``model`` (extra keys forbidden).
+
+    Raises:
+        ParameterError: the file is missing, is not valid YAML, is not a mapping, or fails the
+            model's validation; the message names the file and the first offending field.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(
+            "parameter file not found", source=str(path),
+            hint="Pass an existing YAML file or omit the path to use the default",
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParameterError(
+            f"not valid YAML{where}", source=str(path), hint="Fix the YAML syntax"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ParameterError(
+            "expected a mapping of keys to values at the top level", source=str(path),
+            value=type(data).__name__,
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_to_parameter_error(exc, path) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    """One population band of a tier scheme."""
+
+    tier: str = Field(pattern=r"^[A-Za-z_]\w*$")
+    label: str
+    lower: float = Field(ge=0)
+    upper: float | None = None
+    examples: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _upper_above_lower(self) -> Band:
+        if self.upper is not None and not self.upper > self.lower:
+            raise ValueError(f"upper ({self.upper:g}) must be greater than lower ({self.lower:g})")
+        return self
+
+    @property
+    def upper_or_inf(self) -> float:
+        return math.inf if self.upper is None else self.upper
+
+
+class TierScheme(_Strict):
+    """A named tier scheme: bands in ascending, non-overlapping population order."""
+
+    title: str
+    source: str = Field(min_length=1)
+    bands: list[Band] = Field(min_length=1)
+    inferred: bool = False
+    inference: str | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierScheme:
+        tiers = [b.tier for b in self.bands]
+        if len(set(tiers)) != len(tiers):
+            raise ValueError("tier names must be unique within a scheme")
+        for lo, hi in zip(self.bands, self.bands[1:], strict=False):
+            if hi.lower < lo.upper_or_inf:
+                raise ValueError(
+                    f"bands must be in ascending order without overlap: '{lo.tier}' ends at "
+                    f"{lo.upper_or_inf:g} but '{hi.tier}' starts at {hi.lower:g}"
+                )
+        if self.inferred and not self.inference:
+            raise ValueError("an inferred scheme must say how in `inference`")
+        return self
+
+
+class CarterRuleSet(_Strict):
+    """Thresholds of the Carter review rules (F001 para 3, para 45, App 10 3a)."""
+
+    specialised_min_population: float = Field(gt=0)
+    specialised_source: str
+    pan_regional_population: float = Field(gt=0)
+    pan_regional_source: str
+    national_population: float = Field(gt=0)
+    national_population_source: str
+    national_caseload_max: float = Field(gt=0)
+    national_caseload_ceiling: float = Field(gt=0)
+    national_providers_min: int = Field(ge=1)
+    national_providers_max: int = Field(ge=1)
+    national_source: str
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CarterRuleSet:
+        if self.national_caseload_ceiling < self.national_caseload_max:
+            raise ValueError("national_caseload_ceiling must be >= national_caseload_max")
+        if self.national_providers_max < self.national_providers_min:
+            raise ValueError("national_providers_max must be >= national_providers_min")
+        return self
+
+
+class TierConfig(_Strict):
+    """Contents of ``parameters/tiers.yaml``."""
+
+    edges: EdgeRule = "lower_inclusive"
+    near_edge_tolerance: float = Field(default=0.05, ge=0, lt=1)
+    schemes: dict[str, TierScheme] = Field(min_length=1)
+    carter_rules: CarterRuleSet
+
+    @field_validator("schemes")
+    @classmethod
+    def _scheme_names(cls, v: dict[str, TierScheme]) -> dict[str, TierScheme]:
+        for name in v:
+            if not re.match(r"^[A-Za-z_]\w*$", name):
+                raise ValueError(f"scheme name '{name}' must be an identifier")
+        return v
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int) -> TierConfig:
+    return read_parameter_file(path, TierConfig)
+
+
+def load_tier_schemes(path: str | Path | None = None) -> TierConfig:
+    """Load and validate the tier schemes (default ``parameters/tiers.yaml``).
+
+    Returns:
+        TierConfig with ``.schemes`` (name -> :class:`TierScheme`), ``.carter_rules``,
+        ``.edges`` and ``.near_edge_tolerance``.
+
+    Raises:
+        ParameterError: unknown keys, wrong types, overlapping bands...; names file and field.
+    """
+    p = Path(path) if path is not None else DEFAULT_TIERS_FILE
+    if not p.is_file():
+        return read_parameter_file(p, TierConfig)  # raises the file-not-found error
+    return _load_cached(str(p.resolve()), p.stat().st_mtime_ns)
+
+
+def _config(config: TierConfig | str | Path | None) -> TierConfig:
+    if isinstance(config, TierConfig):
+        return config
+    return load_tier_schemes(config)
+
+
+# --------------------------------------------------------------------------------------------
+# Classification
+
+
+@dataclass(frozen=True)
+class TierResult:
+    """Where a population falls in one tier scheme.
+
+    ``status`` is ``in_band``, ``between_bands`` (a gap such as 2-3m in ``dh_2003``),
+    ``below_lowest_band`` or ``above_highest_band``; ``tier`` is ``None`` unless in a band.
+    ``near_edge`` is true when the population is within ``near_edge_tolerance`` (relative) of
+    a band bound; ``near_bound`` and ``near_tier`` name that bound and the tier across it.
+    """
+
+    scheme: str
+    population: float
+    tier: str | None
+    label: str | None
+    lower: float | None
+    upper: float | None
+    status: str
+    edges: str
+    tier_below: str | None
+    tier_above: str | None
+    near_edge: bool
+    near_bound: float | None
+    near_tier: str | None
+    inferred: bool
+    source: str
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check_population(population: Any, name: str = "population") -> float:
+    try:
+        p = float(population)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            "must be a number of people", field=name, value=population
+        ) from None
+    if not math.isfinite(p) or p <= 0:
+        raise ParameterError("must be a positive, finite number of people", field=name, value=population)
+    return p
+
+
+def _in_band(p: float, band: Band, edges: str) -> bool:
+    if edges == "lower_inclusive":
+        return band.lower <= p < band.upper_or_inf
+    return band.lower < p <= band.upper_or_inf
+
+
+def _resolve_scheme(scheme: str | TierScheme, cfg: TierConfig) -> tuple[str, TierScheme]:
+    if isinstance(scheme, TierScheme):
+        return scheme.title, scheme
+    if scheme not in cfg.schemes:
+        raise ParameterError(
+            "unknown tier scheme", field="scheme", value=scheme,
+            hint=f"Use one of: {', '.join(cfg.schemes)}",
+        )
+    return scheme, cfg.schemes[scheme]
+
+
+def _check_edges(edges: str) -> str:
+    if edges not in EDGE_RULES:
+        raise ParameterError(
+            "unknown band-edge rule", field="edges", value=edges,
+            hint=f"Use one of: {', '.join(EDGE_RULES)}",
+        )
+    return edges
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def classify_population(
+    population: float,
+    scheme: str | TierScheme = "emscg_2009",
+    *,
+    edges: str | None = None,
+    config: TierConfig | str | Path | None = None,
+    near_edge_tolerance: float | None = None,
+) -> TierResult:
+    """Classify a planning population into a tier of ``scheme``.
+
+    Args:
+        population: planning population (people), > 0.
+        scheme: scheme name in the tier file (``emscg_2009``, ``dh_2003``, ``stp_2016``) or a
+            :class:`TierScheme`.
+        edges: ``lower_inclusive`` (bands are [lower, upper)) or ``upper_inclusive``
+            ((lower, upper]); default from the tier file.
+        config: a loaded :class:`TierConfig` or a path to a tier file (default
+            ``parameters/tiers.yaml``).
+        near_edge_tolerance: relative distance to a bound flagged as ``near_edge`` (default
+            from the tier file, 0.05).
+
+    Returns:
+        :class:`TierResult`: tier and label (``None`` outside every band), band bounds, status
+        (``in_band`` / ``between_bands`` / ``below_lowest_band`` / ``above_highest_band``),
+        neighbouring tiers for gaps, and the near-edge flag.
+    """
+    cfg = _config(config)
+    p = _check_population(population)
+    name, sch = _resolve_scheme(scheme, cfg)
+    rule = _check_edges(edges or cfg.edges)
+    tol = cfg.near_edge_tolerance if near_edge_tolerance is None else float(near_edge_tolerance)
+    if not 0 <= tol < 1:
+        raise ParameterError("must be in [0, 1)", field="near_edge_tolerance", value=tol)
+
+    bands = sch.bands
+    hit = next((b for b in bands if _in_band(p, b, rule)), None)
+    below = [b for b in bands if b.upper_or_inf < p or (b.upper_or_inf == p and rule == "lower_inclusive")]
+    above = [b for b in bands if b.lower > p or (b.lower == p and rule == "upper_inclusive")]
+    tier_below = below[-1].tier if below and hit is None else None
+    tier_above = above[0].tier if above and hit is None else None
+
+    if hit is not None:
+        status = "in_band"
+        note = f"{_fmt(p)} is in the {hit.tier} band ({_band_text(hit, rule)})"
+    elif below and above:
+        status = "between_bands"
+        note = (
+            f"{_fmt(p)} falls between the {below[-1].tier} and {above[0].tier} bands: the scheme "
+            "assigns no tier to this population"
+        )
+    elif above:
+        status = "below_lowest_band"
+        note = f"{_fmt(p)} is below the lowest band ({above[0].tier}, {_band_text(above[0], rule)})"
+    else:
+        status = "above_highest_band"
+        note = f"{_fmt(p)} is above the highest band ({below[-1].tier}, {_band_text(below[-1], rule)})"
+
+    # nearest bound and the tier on its other side
+    bounds: list[tuple[float, Band | None, Band | None]] = []
+    for b in bands:
+        for bound in (b.lower, b.upper):
+            if bound is None or bound <= 0:
+                continue
+            lower_side = next((x for x in bands if x.upper == bound), None)
+            upper_side = next((x for x in bands if x.lower == bound), None)
+            if all(bound != x[0] for x in bounds):
+                bounds.append((bound, lower_side, upper_side))
+    near_edge, near_bound, near_tier = False, None, None
+    if bounds:
+        bound, lo_side, hi_side = min(bounds, key=lambda x: abs(p - x[0]))
+        if abs(p - bound) <= tol * bound:
+            near_edge, near_bound = True, bound
+            if p > bound:
+                other = lo_side
+            elif p < bound:
+                other = hi_side
+            else:
+                other = hi_side if hit is lo_side else (lo_side if hit is hi_side else None)
+            near_tier = other.tier if other is not None else None
+            across = f" (the {near_tier} band is on the other side)" if near_tier else ""
+            note += f"; within {tol:.0%} of the {_fmt(bound)} bound{across}"
+
+    return TierResult(
+        scheme=name, population=p,
+        tier=hit.tier if hit else None, label=hit.label if hit else None,
+        lower=hit.lower if hit else None, upper=hit.upper if hit else None,
+        status=status, edges=rule, tier_below=tier_below, tier_above=tier_above,
+        near_edge=near_edge, near_bound=near_bound, near_tier=near_tier,
+        inferred=sch.inferred, source=hit.source if hit else sch.source, note=note,
+    )
+
+
+def _band_text(b: Band, rule: str) -> str:
+    hi = "no upper bound" if b.upper is None else _fmt(b.upper)
+    if rule == "lower_inclusive":
+        return f"{_fmt(b.lower)} <= population < {hi}" if b.upper is not None else f">= {_fmt(b.lower)}"
+    return f"{_fmt(b.lower)} < population <= {hi}" if b.upper is not None else f"> {_fmt(b.lower)}"
+
+
+def tier_for_service(
+    min_planning_population: float,
+    schemes: list[str] | tuple[str, ...] | None = None,
+    *,
+    edges: str | None = None,
+    config: TierConfig | str | Path | None = None,
+) -> pd.DataFrame:
+    """Tier of a service under each scheme, given its minimum planning population.
+
+    Args:
+        min_planning_population: the smallest population the service should be planned for
+            (for example minimum caseload / crude incidence rate), people.
+        schemes: scheme names (default: every scheme in the tier file, in file order).
+        edges: band-edge rule (default from the tier file).
+        config: a loaded :class:`TierConfig` or a tier file path.
+
+    Returns:
+        DataFrame, one row per scheme: ``scheme, tier, label, lower, upper, status, near_edge,
+        near_tier, inferred, note, source``.
+    """
+    cfg = _config(config)
+    names = list(cfg.schemes) if schemes is None else list(schemes)
+    rows = []
+    for name in names:
+        r = classify_population(min_planning_population, name, edges=edges, config=cfg)
+        rows.append({
+            "scheme": r.scheme, "population": r.population, "tier": r.tier, "label": r.label,
+            "lower": r.lower, "upper": r.upper, "status": r.status, "edges": r.edges,
+            "near_edge": r.near_edge, "near_tier": r.near_tier, "inferred": r.inferred,
+            "note": r.note, "source": r.source,
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Carter rules
+
+
+def carter_rules(
+    planning_population: float | None = None,
+    national_caseload: float | None = None,
+    *,
+    n_providers: int | None = None,
+    config: TierConfig | str | Path | None = None,
+) -> pd.DataFrame:
+    """Apply the Carter review rules to a service.
+
+    Rules (thresholds from ``carter_rules`` in the tier file):
+
+    - ``specialised`` (F001 para 3, SI 2002/2375): fires when the planning population is more
+      than 1 million: plan collaboratively as a specialised service.
+    - ``pan_regional_collaboration`` (F001 App 10, 3a): fires when the planning population is
+      more than 6 million: SCGs collaborate across regions; the implied number of centres
+      nationally is national population / planning population ("fewer than 9/10").
+    - ``national_commissioning`` (F001 para 45): fires when the national caseload is below 400
+      a year: candidate for national commissioning from 2-4 providers.
+    - ``national_ceiling`` (F001 para 45): fires when the national caseload is 1,000 a year or
+      more: not a candidate for national commissioning. Between 400 and 1,000 neither fires
+      and the recommendation says the case is borderline.
+    - ``national_providers`` (F001 para 45): with ``n_providers``, fires when the provider
+      count is outside the usual 2-4.
+
+    Rules whose inputs are not given are left out.
+
+    Returns:
+        DataFrame ``rule, fired, recommendation, detail, source``.
+    """
+    cfg = _config(config).carter_rules
+    rows: list[dict[str, Any]] = []
+    if planning_population is not None:
+        p = _check_population(planning_population, "planning_population")
+        fired = p > cfg.specialised_min_population
+        rows.append({
+            "rule": "specialised", "fired": fired,
+            "recommendation": (
+                "specialised: plan collaboratively for a population of more than "
+                f"{_fmt(cfg.specialised_min_population)}" if fired else
+                f"not specialised by the {_fmt(cfg.specialised_min_population)} test: "
+                "can be commissioned locally"
+            ),
+            "detail": f"planning population {_fmt(p)}",
+            "source": cfg.specialised_source,
+        })
+        fired = p > cfg.pan_regional_population
+        centres = cfg.national_population / p
+        rows.append({
+            "rule": "pan_regional_collaboration", "fired": fired,
+            "recommendation": (
+                "collaborate across SCG/regional footprints (pan-regional commissioning)" if fired
+                else "a single regional/SCG footprint can plan this service"
+            ),
+            "detail": (
+                f"planning population {_fmt(p)} vs {_fmt(cfg.pan_regional_population)}; implies "
+                f"about {centres:.1f} centres for a national population of "
+                f"{_fmt(cfg.national_population)}"
+            ),
+            "source": cfg.pan_regional_source,
+        })
+    if national_caseload is not None:
+        try:
+            c = float(national_caseload)
+        except (TypeError, ValueError):
+            raise ParameterError("must be a number of cases a year", field="national_caseload",
+                                 value=national_caseload) from None
+        if not math.isfinite(c) or c < 0:
+            raise ParameterError("must be a non-negative number of cases a year",
+                                 field="national_caseload", value=national_caseload)
+        lo, hi = cfg.national_caseload_max, cfg.national_caseload_ceiling
+        fired = c < lo
+        if fired:
+            rec = (f"candidate for national commissioning, from {cfg.national_providers_min}-"
+                   f"{cfg.national_providers_max} designated providers")
+        elif c < hi:
+            rec = (f"borderline: above the usual {_fmt(lo)} a year but below the {_fmt(hi)} "
+                   "ceiling; national commissioning only by exception")
+        else:
+            rec = "not a candidate for national commissioning"
+        rows.append({
+            "rule": "national_commissioning", "fired": fired, "recommendation": rec,
+            "detail": f"national caseload {c:,.0f} a year vs {_fmt(lo)}",
+            "source": cfg.national_source,
+        })
+        rows.append({
+            "rule": "national_ceiling", "fired": c >= hi,
+            "recommendation": (
+                f"national caseload at or above {_fmt(hi)} a year: commission regionally or "
+                "locally, not nationally" if c >= hi else f"below the {_fmt(hi)} ceiling"
+            ),
+            "detail": f"national caseload {c:,.0f} a year vs {_fmt(hi)}",
+            "source": cfg.national_source,
+        })
+    if n_providers is not None:
+        if isinstance(n_providers, bool) or not isinstance(n_providers, int) or n_providers < 1:
+            raise ParameterError("must be a positive whole number", field="n_providers",
+                                 value=n_providers)
+        lo_n, hi_n = cfg.national_providers_min, cfg.national_providers_max
+        outside = not lo_n <= n_providers <= hi_n
+        rows.append({
+            "rule": "national_providers", "fired": outside,
+            "recommendation": (
+                f"{n_providers} providers is outside the usual {lo_n}-{hi_n} for a nationally "
+                "commissioned service" if outside else
+                f"{n_providers} providers is within the usual {lo_n}-{hi_n}"
+            ),
+            "detail": f"{n_providers} providers",
+            "source": cfg.national_source,
+        })
+    return pd.DataFrame(rows, columns=["rule", "fired", "recommendation", "detail", "source"])

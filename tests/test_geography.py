@@ -1,0 +1,128 @@
+"""Lookups, footprints, aggregation and code changes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hna import geography as G
+from hna.errors import ParameterError
+
+
+def test_levels_have_expected_counts():
+    assert len(G.footprint_codes("region")) == 9
+    assert len(G.footprint_codes("icb")) == 42
+    assert len(G.footprint_codes("nhs_region")) == 7
+    assert len(G.footprint_codes("lad")) == 309
+
+
+def test_icb_shares_sum_to_one_per_district():
+    m = G.lad_membership("icb")
+    assert m.groupby("lad_code")["share"].sum().round(12).eq(1).all()
+
+
+def test_split_district_is_apportioned_by_lsoa_share():
+    """East Suffolk: 73 of 146 LSOA11s in each of two ICBs (ONS LSOA11-ICB22 lookup)."""
+    m = G.lad_membership("icb")
+    es = m[m.lad_code == "E07000244"].set_index("code")["share"]
+    assert es.to_dict() == pytest.approx({"E54000022": 0.5, "E54000023": 0.5})
+
+
+def test_nhs_region_sums_to_england(default_population):
+    agg = G.aggregate_level(default_population, "nhs_region")
+    assert agg["population"].sum() == pytest.approx(56_550_138, abs=1e-3)
+    assert agg["area_code"].nunique() == 7
+
+
+def test_aggregate_nhs_region_equals_sum_of_district_figures(default_population):
+    """Midlands (E40000011) = sum over its districts of population x share (hand-built)."""
+    mem = G.lad_membership("nhs_region")
+    mem = mem[mem.code == "E40000011"]
+    pop = default_population.groupby("area_code")["population"].sum()
+    expect = (pop.reindex(mem.lad_code).to_numpy() * mem.share.to_numpy()).sum()
+    got = G.aggregate(default_population, "E40000011")["population"].sum()
+    assert got == pytest.approx(expect, rel=1e-12)
+
+
+def test_aggregate_keeps_other_keys(default_population):
+    out = G.aggregate(default_population, "E12000004")
+    assert list(out.columns) == ["area_code", "sex", "age_band", "year", "population"]
+    assert len(out) == 38
+
+
+def test_custom_footprint_union(default_population):
+    sw = G.aggregate(default_population, "south_west_scg")["population"].sum()
+    assert sw == 5_659_143
+
+
+def test_two_icb_collaborative_equals_sum_of_icbs(default_population):
+    a = G.aggregate(default_population, "E54000052")["population"].sum()
+    b = G.aggregate(default_population, "E54000053")["population"].sum()
+    c = G.aggregate(default_population, "surrey_sussex_collaborative")["population"].sum()
+    assert c == pytest.approx(a + b)
+
+
+def test_overlapping_union_rejected(tmp_path):
+    f = tmp_path / "fp.yaml"
+    f.write_text("footprints:\n  - code: dup\n    name: Dup\n    union: [E12000009, E06000022]\n"
+                 "    source: test\n")
+    with pytest.raises(ParameterError, match="overlap.*E06000022"):
+        G.read_footprint_file(f)
+
+
+def test_footprint_yaml_unknown_key(tmp_path):
+    f = tmp_path / "fp.yaml"
+    f.write_text("footprints:\n  - code: x\n    name: X\n    unoin: [E12000009]\n    source: s\n")
+    with pytest.raises(ParameterError, match="fp.yaml.*footprints.0"):
+        G.read_footprint_file(f)
+
+
+def test_footprint_yaml_malformed(tmp_path):
+    f = tmp_path / "fp.yaml"
+    f.write_text("footprints: [\n")
+    with pytest.raises(ParameterError, match="malformed YAML"):
+        G.read_footprint_file(f)
+
+
+def test_lad_2023_code_resolves_to_predecessors(default_population):
+    """Cumberland (E06000063) = Allerdale + Carlisle + Copeland (ONS LAD22->LAD23)."""
+    fp = G.resolve_footprint("E06000063")
+    assert sorted(fp.members.lad_code) == ["E07000026", "E07000028", "E07000029"]
+    assert "formed" in fp.note
+
+
+def test_icb_2023_code_is_recognised():
+    fp = G.resolve_footprint("E54000063")
+    old = G.resolve_footprint("E54000052")
+    pd.testing.assert_frame_equal(fp.members, old.members)
+    assert "E54000052" in fp.note
+
+
+def test_retired_code_names_successor():
+    with pytest.raises(ParameterError, match="Corby.*E06000061"):
+        G.resolve_footprint("E07000150")
+
+
+def test_unknown_code_lists_near_matches():
+    with pytest.raises(ParameterError, match="Did you mean.*E12000009"):
+        G.resolve_footprint("E12000099")
+
+
+def test_ambiguous_name_asks_for_code():
+    with pytest.raises(ParameterError, match="ambiguous.*E12000009.*|ambiguous.*E40000006"):
+        G.resolve_footprint("South West")
+
+
+def test_name_lookup():
+    assert G.resolve_footprint("East Midlands").code == "E12000004"
+
+
+def test_unknown_level():
+    with pytest.raises(ParameterError, match="unknown footprint level"):
+        G.footprint_codes("county")
+
+
+def test_aggregate_rejects_non_district_table():
+    df = pd.DataFrame({"area_code": ["E12000001"], "population": [1.0]})
+    with pytest.raises(Exception, match="not an English LAD"):
+        G.aggregate(df, "E92000001")
