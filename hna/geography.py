@@ -96,10 +96,13 @@ def _lad_icb() -> pd.DataFrame:
     return t
 
 
-@lru_cache(maxsize=None)
 def lad_membership(level: str) -> pd.DataFrame:
     """Membership of every footprint of ``level`` as ``code, lad_code, share``."""
-    level = _level(level)
+    return _lad_membership(_level(level)).copy()
+
+
+@lru_cache(maxsize=8)
+def _lad_membership(level: str) -> pd.DataFrame:
     rgn = _read("lad21_region.csv")
     if level == "lad":
         return pd.DataFrame({"code": rgn["lad_code"], "lad_code": rgn["lad_code"], "share": 1.0})
