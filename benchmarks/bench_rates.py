@@ -76,6 +76,14 @@ def main() -> int:
         time_ms(lambda: rates.dsr(table, "count", "population", by="area_code",
                                   confidence=(0.95, 0.998))),
     )
+    two_keys = table.assign(
+        area_code=np.repeat([f"E{i // 2:08d}" for i in range(N_AREAS)], len(AGE_BANDS)),
+        sex=np.repeat(np.tile(["female", "male"], N_AREAS // 2), len(AGE_BANDS)),
+    )
+    report(
+        "dsr, esp2013, by=[area_code, sex] (5,000 x 2 groups)",
+        time_ms(lambda: rates.dsr(two_keys, "count", "population", by=["area_code", "sex"])),
+    )
     report("crude_rate, by=area_code",
            time_ms(lambda: rates.crude_rate(table, "count", "population", by="area_code")))
     report("isr, reference columns, by=area_code",

@@ -556,6 +556,12 @@ def nordpred(
             "rows (age groups) differ from those of cases", source="person_years",
             value=[str(r) for r in pyr_df.index],
         )
+    labels = [str(r).replace("\u2013", "-").replace(" ", "") for r in cases_df.index]
+    if set(labels) == set(AGE_GROUPS) and labels != list(AGE_GROUPS):
+        raise DataError(
+            "age groups are out of order", source="cases", value=labels,
+            hint="Order the rows 0-4, 5-9 ... 80-84, 85+ (e.g. df.loc[list(AGE_GROUPS)])",
+        )
     case_arr = _numeric(cases_df, "cases", positive=False)
     pyr_arr = _numeric(pyr_df, "person_years", positive=True)
 

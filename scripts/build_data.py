@@ -194,6 +194,15 @@ def build_lookups(shared: Path, mye: pd.DataFrame) -> None:
     _write_csv(checks, "check_region_totals_mid2020.csv")
 
 
+def build_esp2013(shared: Path) -> None:
+    """ESP2013 weights (Eurostat 2013), 19 bands, as ``age_band, weight`` (sum 100,000)."""
+    src = pd.read_csv(shared / "rates" / "esp2013_5yr_19bands.csv")
+    out = src.rename(columns={"ageband": "age_band", "esp2013_weight": "weight"})[["age_band", "weight"]]
+    if list(out["age_band"]) != BANDS or out["weight"].sum() != 100_000:
+        raise SystemExit("ESP2013 weights do not have the 19 bands or do not sum to 100,000")
+    _write_csv(out, "esp2013.csv")
+
+
 def write_vintages(shared: Path) -> None:
     files = {
         "population_estimates/ons_mye_mid2020_2021geog_uk_all_areas_sex_syoa.csv": {
@@ -240,6 +249,7 @@ def main(argv: list[str]) -> int:
     mye = build_population(shared)
     build_growth(shared)
     build_lookups(shared, mye)
+    build_esp2013(shared)
     write_vintages(shared)
     return 0
 
