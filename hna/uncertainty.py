@@ -56,6 +56,9 @@ BLOCK_SIZE: int = 250
 #: Quantiles reported when a caller asks for "the usual" intervals (95% and 80%, median).
 DEFAULT_QUANTILES: tuple[float, ...] = (0.025, 0.1, 0.5, 0.9, 0.975)
 
+#: Output cells (draws x outputs) per batch of Poisson means inside a block (32 MiB of float64).
+_BATCH_CELLS = 2**22
+
 # Streams inside a block used by mixed_poisson_draws.
 _STREAM_RATES = 0
 _STREAM_COUNTS = 1
@@ -251,6 +254,7 @@ def mixed_poisson_draws(
     start: int = 0,
     block_size: int = BLOCK_SIZE,
     factor_draws: Callable[[int, int], np.ndarray] | None = None,
+    outputs_first: bool = False,
 ) -> np.ndarray:
     """Draws of totals ``Y[d, o] ~ Poisson(fixed_mean[o] + sum_g weights[o, g] * G[d, g])``.
 
@@ -268,6 +272,8 @@ def mixed_poisson_draws(
         shapes: ``(n_groups,)`` gamma shapes (>= 0), when ``factor_draws`` is not given.
         draws, seed, start, block_size: see :func:`draw_blocks`.
         factor_draws: alternative source of ``G`` (deterministic given the draw indices).
+        outputs_first: return ``(n_out, draws)`` instead (same numbers, transposed), which
+            suits per-output summaries and long tables sorted by output then draw.
 
     Returns:
         int64 array of shape ``(draws, n_out)``, row ``i`` being global draw ``start + i``.
@@ -289,15 +295,17 @@ def mixed_poisson_draws(
         n_groups = weights.shape[1]
         if sparse.issparse(weights):
             w_sparse = sparse.csr_array(weights, dtype=float)
+            _as_nonnegative(w_sparse.data, "weights")
         else:
-            wt = np.ascontiguousarray(np.asarray(weights, dtype=float).T)
+            wt = np.ascontiguousarray(_as_nonnegative(weights, "weights").T)
             w_sparse = None
-    out = np.empty((draws, n_out), dtype=np.int64)
+    out = np.empty((n_out, draws) if outputs_first else (draws, n_out), dtype=np.int64)
+    # Means and counts are made a few draws at a time to bound temporary memory; generation
+    # is sequential, so the variates do not depend on this batch size.
+    batch = max(1, _BATCH_CELLS // max(n_out, 1))
     for block in draw_blocks(seed, draws, start=start, block_size=block_size):
         n = block.n_generate  # includes `skip` leading draws that are generated and dropped
-        if weights is None:
-            means = np.broadcast_to(fixed, (n, n_out))
-        else:
+        if weights is not None:
             if factor_draws is None:
                 factors = block.rng(_STREAM_RATES).gamma(shapes, 1.0, size=(n, shapes.size))
             else:
@@ -306,15 +314,24 @@ def mixed_poisson_draws(
                 if factors.shape != (n, n_groups):
                     raise DataError("factor draws have the wrong shape", field="factor_draws",
                                     value=factors.shape)
-            # (draws x groups) @ (groups x outputs) -> draw-major, C-contiguous means.
-            if w_sparse is not None:
-                means = np.ascontiguousarray((w_sparse @ factors.T).T)
+        rng = block.rng(_STREAM_COUNTS)
+        for lo in range(0, n, batch):
+            hi = min(n, lo + batch)
+            if weights is None:
+                means = np.broadcast_to(fixed, (hi - lo, n_out))
+            elif w_sparse is not None:
+                # (draws x groups) @ (groups x outputs), computed as (W @ F')' for CSR W.
+                means = np.ascontiguousarray((w_sparse @ factors[lo:hi].T).T) + fixed
             else:
-                means = factors @ wt
-            means += fixed
-            np.maximum(means, 0.0, out=means)  # no negative zeros from rounding
-        counts = block.rng(_STREAM_COUNTS).poisson(means)
-        out[block.start - start: block.stop - start] = counts[block.skip:]
+                means = factors[lo:hi] @ wt + fixed
+            counts = rng.poisson(means)
+            keep_lo, keep_hi = max(lo, block.skip), hi
+            if keep_hi > keep_lo:
+                first = block.start - start + keep_lo - block.skip
+                if outputs_first:
+                    out[:, first:first + keep_hi - keep_lo] = counts[keep_lo - lo:].T
+                else:
+                    out[first:first + keep_hi - keep_lo] = counts[keep_lo - lo:]
     return out
 
 
@@ -345,15 +362,22 @@ def quantile_columns(quantiles: Sequence[float]) -> list[str]:
     return [f"q{q:g}" for q in quantiles]
 
 
-def summarise_array(values: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+def summarise_array(
+    values: np.ndarray, quantiles: Sequence[float], *, overwrite: bool = False
+) -> np.ndarray:
     """Mean and quantiles along axis 1 of a ``(groups, draws)`` array.
 
     Quantiles use linear interpolation between order statistics (Hyndman and Fan 1996,
     definition 7; NumPy's and R's default). Returns ``(groups, 1 + len(quantiles))``.
+    ``overwrite=True`` lets the quantile step reorder ``values`` in place (saves a copy).
     """
     values = np.asarray(values)
     mean = values.mean(axis=1, dtype=float)
-    qs = np.quantile(values, quantiles, axis=1, method="linear") if len(quantiles) else None
+    qs = (
+        np.quantile(values, quantiles, axis=1, method="linear", overwrite_input=overwrite)
+        if len(quantiles)
+        else None
+    )
     cols = [mean] + ([] if qs is None else list(np.atleast_2d(qs)))
     return np.column_stack(cols)
 
