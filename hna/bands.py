@@ -66,10 +66,12 @@ def as_band(values: pd.Series) -> pd.Series:
     cleaned = (
         values.astype(str).str.replace("\u2013", "-", regex=False).str.replace(" ", "", regex=False)
     )
+    cleaned = cleaned.where(cleaned.isin(AGE_BANDS))
     return pd.Series(pd.Categorical(cleaned, dtype=AGE_BAND_DTYPE), index=values.index)
 
 
 def as_sex(values: pd.Series) -> pd.Series:
     """Return ``values`` mapped to the canonical sex categorical; unknown labels become NaN."""
     mapped = values.astype(str).str.strip().str.lower().map(SEX_ALIASES)
+    mapped = mapped.where(mapped.isin(SEXES))
     return pd.Series(pd.Categorical(mapped, dtype=SEX_DTYPE), index=values.index)
