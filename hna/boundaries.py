@@ -216,7 +216,7 @@ def load_boundaries(
                             hint="check the path (ONS boundary files: GeoJSON, GeoPackage, .shp)")
         try:
             gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem
+        except Exception as exc:
             raise DataError(f"cannot read boundary file ({exc})", source=source) from exc
     if len(gdf) == 0:
         raise DataError("boundary file has no features", source=source)
@@ -266,10 +266,27 @@ def load_boundaries(
     return out.sort_values("code", ignore_index=True)
 
 
-def _as_mapping(mapping: Mapping[str, str] | pd.Series | pd.DataFrame,
-                from_col: str | None, to_col: str | None) -> pd.Series:
+def _footprints_table(mapping) -> pd.DataFrame | None:
+    """Footprint object(s) (``code`` + ``members`` with ``lad_code, share``) as a lookup."""
+    items = mapping if isinstance(mapping, list | tuple) else [mapping]
+    if not items or not all(hasattr(f, "members") and hasattr(f, "code") for f in items):
+        return None
+    frames = [pd.DataFrame({"lad_code": f.members["lad_code"].astype(str).to_numpy(),
+                            "code": str(f.code),
+                            "share": (f.members["share"].to_numpy(float)
+                                      if "share" in f.members.columns else 1.0)})
+              for f in items]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _as_mapping(mapping, from_col: str | None, to_col: str | None) -> pd.Series:
+    table = _footprints_table(mapping)
+    if table is not None:
+        mapping = table
     if isinstance(mapping, pd.DataFrame):
         cols = list(mapping.columns)
+        if from_col is None and to_col is None and {"lad_code", "code"} <= set(cols):
+            from_col, to_col = "lad_code", "code"  # hna.geography.lad_membership() layout
         if from_col is None or to_col is None:
             if len(cols) < 2:
                 raise ParameterError("a lookup table needs two columns (area code, footprint code)",
@@ -279,15 +296,21 @@ def _as_mapping(mapping: Mapping[str, str] | pd.Series | pd.DataFrame,
         for c in (from_col, to_col):
             if c not in mapping.columns:
                 raise ParameterError("lookup column not found", field=c, value=cols)
-        table = mapping[[from_col, to_col]].drop_duplicates()
+        keep = [from_col, to_col] + (["share"] if "share" in cols else [])
+        table = mapping[keep].drop_duplicates([from_col, to_col])
+        if "share" in table.columns:
+            # an area split between footprints goes, whole, to the one with the largest share
+            table = table.sort_values([from_col, "share"], ascending=[True, False],
+                                      kind="stable").drop_duplicates(from_col)
         dup = table[from_col].duplicated(keep=False)
         if dup.any():
             raise DataError(
                 "lookup maps an area to more than one footprint", source="mapping",
                 field=from_col, value=sorted(table.loc[dup, from_col].unique())[:5],
-                hint="use a best-fit (one-to-one) lookup, or split the areas first",
+                hint="use a best-fit (one-to-one) lookup, or add a 'share' column",
             )
-        return pd.Series(table[to_col].to_numpy(), index=table[from_col].astype(str))
+        return pd.Series(table[to_col].astype(str).to_numpy(),
+                         index=table[from_col].astype(str).to_numpy())
     if isinstance(mapping, pd.Series):
         return mapping.set_axis(mapping.index.astype(str))
     return pd.Series(dict(mapping))
@@ -295,19 +318,23 @@ def _as_mapping(mapping: Mapping[str, str] | pd.Series | pd.DataFrame,
 
 def dissolve_to(
     gdf: gpd.GeoDataFrame,
-    mapping: Mapping[str, str] | pd.Series | pd.DataFrame,
+    mapping,
     *,
     from_col: str | None = None,
     to_col: str | None = None,
     names: Mapping[str, str] | pd.Series | None = None,
     code_col: str = "code",
+    drop_unmapped: bool = False,
 ) -> gpd.GeoDataFrame:
     """Dissolve areas into footprints: ``mapping`` sends each area code to a footprint code.
 
-    ``mapping`` is a dict, a Series (area code -> footprint code) or a lookup DataFrame (the
-    first two columns, or ``from_col``/``to_col``). Every area must be mapped (else
-    :class:`~hna.errors.DataError` lists the unmapped codes). Returns ``code, name, n_areas,
-    geometry`` with geometries repaired after the union.
+    ``mapping`` is a dict, a Series (area code -> footprint code), a lookup DataFrame (the
+    first two columns, or ``from_col``/``to_col``; ``hna.geography.lad_membership()`` tables
+    ``code, lad_code, share`` are recognised), or one or more footprint objects with ``code``
+    and ``members`` (``lad_code, share``). When a ``share`` column splits an area between
+    footprints, the whole area goes to the footprint with the largest share (best fit).
+    Unmapped areas raise :class:`~hna.errors.DataError` unless ``drop_unmapped``. Returns
+    ``code, name, n_areas, geometry`` with geometries repaired after the union.
     """
     if code_col not in gdf.columns:
         raise ParameterError("boundaries have no code column", field=code_col,
@@ -315,14 +342,19 @@ def dissolve_to(
     lookup = _as_mapping(mapping, from_col, to_col)
     target = gdf[code_col].astype(str).map(lookup)
     missing = gdf.loc[target.isna(), code_col].tolist()
-    if missing:
+    if missing and not drop_unmapped:
         raise DataError(
             f"{len(missing)} area(s) have no footprint in the lookup", source="mapping",
             field=code_col, value=missing[:8],
-            hint="use a lookup of the same vintage as the boundaries",
+            hint="use a lookup of the same vintage as the boundaries, or drop_unmapped=True",
         )
-    work = gpd.GeoDataFrame({"code": target.astype(str).to_numpy()},
-                            geometry=repair_geometry(gdf.geometry).to_numpy(), crs=gdf.crs)
+    mapped = target.notna().to_numpy()
+    if not mapped.any():
+        raise DataError("no area is in the lookup", source="mapping", field=code_col,
+                        value=gdf[code_col].head(3).tolist())
+    work = gpd.GeoDataFrame({"code": target[mapped].astype(str).to_numpy()},
+                            geometry=repair_geometry(gdf.geometry[mapped]).to_numpy(),
+                            crs=gdf.crs)
     work["n_areas"] = 1
     out = work.dissolve(by="code", aggfunc={"n_areas": "sum"}, as_index=False)
     out["geometry"] = repair_geometry(out.geometry)
@@ -413,7 +445,7 @@ def hex_layout(level: str = "icb") -> pd.DataFrame:
     regions, E40). ``label`` is a conventional abbreviation (BNSSG, C&M...) for map labels.
     """
     fname = _check_hex_level(level)
-    with resources.files("hna.data").joinpath(fname).open("r", encoding="utf-8") as fh:
+    with (resources.files("hna") / "data" / fname).open("r", encoding="utf-8") as fh:
         table = pd.read_csv(fh, dtype={"code": str})
     table.attrs["level"] = level
     return table
@@ -445,6 +477,5 @@ def icb_centroids() -> pd.DataFrame:
     ``scripts/build_geo_data.py``; a fallback demand point per ICB when no population-weighted
     centroids are available.
     """
-    with resources.files("hna.data").joinpath("icb_centroids.csv").open(
-            "r", encoding="utf-8") as fh:
+    with (resources.files("hna") / "data" / "icb_centroids.csv").open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype={"code": str, "nhser_code": str})

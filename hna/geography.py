@@ -417,3 +417,24 @@ def aggregate_level(
     out = out.rename(columns={"code": "area_code"})
     out.attrs = dict(table.attrs)
     return out
+
+
+# --------------------------------------------------------------------------- spatial re-exports
+# Boundaries, the hex cartogram and distances live in hna.boundaries and hna.catchments (they
+# need geopandas); they are re-exported here lazily so that importing geography stays light.
+_SPATIAL = {
+    "load_boundaries": "hna.boundaries", "dissolve_to": "hna.boundaries",
+    "repair_geometry": "hna.boundaries", "hex_layout": "hna.boundaries",
+    "hex_geodataframe": "hna.boundaries", "icb_centroids": "hna.boundaries",
+    "area_points": "hna.catchments", "distance_km": "hna.catchments",
+    "load_sites": "hna.catchments", "catchments": "hna.catchments",
+    "major_acute_sites": "hna.catchments", "TravelModel": "hna.catchments",
+}
+
+
+def __getattr__(name: str):
+    if name in _SPATIAL:
+        import importlib
+
+        return getattr(importlib.import_module(_SPATIAL[name]), name)
+    raise AttributeError(f"module 'hna.geography' has no attribute {name!r}")
