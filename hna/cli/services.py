@@ -1,0 +1,202 @@
+"""``hna project``, ``hna services`` and ``hna validate``: demand, the catalogue, parameter checks.
+
+- ``hna project <service> --footprint <code|name>``: demand by year (mean and Monte Carlo
+  intervals), centres sustainable at the service's critical mass, probability that ``--centres``
+  centres each reach it, and the service's commissioning tier.
+- ``hna services list`` / ``hna services show <id>``: the catalogue and one service's
+  parameters with their sources.
+- ``hna validate <yaml>...``: services, footprint files, tier schemes, run specs and model files.
+
+Errors are one line on stderr with exit status 2; output files are written atomically (nothing
+is left half-written).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hna.cli.app import app, fail
+from hna.errors import HnaError, ParameterError
+
+services_app = typer.Typer(help="The service catalogue (parameters/services/*.yaml).",
+                           no_args_is_help=True)
+app.add_typer(services_app, name="services")
+
+_FORMATS = ("table", "csv", "json")
+
+
+def _shares(text: str) -> list[float] | None:
+    if not text.strip():
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ParameterError("catchment shares must be numbers separated by commas",
+                             field="--shares", value=text, hint="e.g. --shares 0.6,0.4") from None
+
+
+def _plain(v):
+    import math
+
+    import numpy as np
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _render(df, fmt: str) -> str:
+    from hna.report_io import format_table
+
+    if fmt == "csv":
+        return df.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        records = [{k: _plain(v) for k, v in r.items()}
+                   for r in df.astype(object).to_dict("records")]
+        return json.dumps(records, indent=2, default=str) + "\n"
+    return format_table(df) + "\n"
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from hna.report_io import atomic_write_text
+
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text)
+
+
+@app.command("project")
+def project_cmd(
+    service: Annotated[str, typer.Argument(help="Service id (see 'hna services list') or YAML path.")],
+    footprint: Annotated[str, typer.Option("--footprint", "-f", help="GSS code (E12.., E54.., E40.., LAD, E92000001), custom footprint code, or name.")],
+    years: Annotated[str, typer.Option("--years", "-y", help="Year or range, e.g. 2025:2040.")] = "2025:2040",
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws (0 = expected values only).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same numbers).")] = 1,
+    centres: Annotated[int | None, typer.Option("--centres", "-k", help="Centres planned: adds the probability that each reaches the critical mass.")] = None,
+    shares: Annotated[str, typer.Option("--shares", help="Catchment shares of the centres, e.g. 0.6,0.4 (default equal).")] = "",
+    variant: Annotated[str, typer.Option("--variant", help="National projection: npp2020 or npp2018.")] = "npp2020",
+    population_file: Annotated[Path | None, typer.Option("--population", help="District population file instead of the bundled ONS mid-2020.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
+) -> None:
+    """Project demand for a service in a footprint: cases or patients by year with intervals,
+    centres sustainable at the critical mass, and the commissioning tier."""
+    try:
+        from hna.demand import service_demand
+        from hna.thresholds import assess
+
+        if fmt not in _FORMATS:
+            raise ParameterError("unknown output format", field="--format", value=fmt,
+                                 hint=f"Use one of {', '.join(_FORMATS)}")
+        if draws < 0:
+            raise ParameterError("draws must be >= 0", field="--draws", value=draws)
+        share_list = _shares(shares)
+        if share_list is not None and centres is None:
+            centres = len(share_list)
+        result = service_demand(service, footprint, years=years, draws=draws, seed=seed,
+                                population=population_file, variant=variant)
+        a = assess(result, n_centres=centres, shares=share_list)
+        t = a.by_year
+        cols = ["area_code", "name", "year", "population", "expected", "mean",
+                "q0.025", "q0.1", "q0.5", "q0.9", "q0.975", "centres_on_mean"]
+        if centres is not None:
+            cols += ["caseload_per_centre", "p_viable"]
+        table = t[[c for c in cols if c in t.columns]].copy()
+        table = table.rename(columns={"mean": f"mean_{result.value}",
+                                      "expected": f"expected_{result.value}"})
+        if fmt == "table":
+            table = table.drop(columns=["area_code", "name"])
+            if draws == 0:
+                table = table.drop(columns=[c for c in table.columns if c.startswith("q")])
+            head = (f"{result.service.name}: {result.service.measure} in "
+                    f"{a.headline['footprint_name']} ({a.headline['footprint']})\n\n")
+            meta = result.meta
+            foot = (f"\n{a.verdict}\n\nSeed {meta['seed']}, {meta['draws']} draws; parameter "
+                    f"hash {meta['parameter_hash'][:12]}; {meta['projection']}.\n")
+            text = head + _render(table, "table") + foot
+        else:
+            for scheme, tier in a.headline["tiers"].items():
+                table[f"tier_{scheme}"] = tier
+            table["planning_population"] = round(a.headline["planning_population"])
+            table["minimum_per_centre"] = a.headline["minimum_per_centre"]
+            table["seed"] = result.meta["seed"]
+            table["draws"] = result.meta["draws"]
+            table["parameter_hash"] = result.meta["parameter_hash"]
+            text = _render(table, fmt)
+        _emit(text, output)
+    except HnaError as exc:
+        fail(exc)
+
+
+@services_app.command("list")
+def services_list(
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """List the services in parameters/services with their kind, critical mass and quality."""
+    try:
+        from hna.services import catalogue
+
+        if fmt not in _FORMATS:
+            raise ParameterError("unknown output format", field="--format", value=fmt,
+                                 hint=f"Use one of {', '.join(_FORMATS)}")
+        _emit(_render(catalogue(), fmt), None)
+    except HnaError as exc:
+        fail(exc)
+
+
+@services_app.command("show")
+def services_show(
+    service: Annotated[str, typer.Argument(help="Service id or YAML path.")],
+) -> None:
+    """Show a service's parameters and sources."""
+    try:
+        from hna.services import load_service
+
+        s = load_service(service)
+        cm = s.critical_mass
+        lines = [f"{s.id}: {s.name} ({s.kind}; quality {s.quality})",
+                 f"  measure: {s.measure}",
+                 f"  file: {s.path}",
+                 f"  critical mass: {cm.minimum_per_centre:g} {cm.unit} [{cm.status}; "
+                 f"{cm.source}]",
+                 f"  projection: {s.projection.method}"]
+        if s.rates is not None:
+            lines.append(f"  rates: {'table' if s.rates.table else 'counts' if s.rates.counts else 'file'}"
+                         f" [{s.rates.source}]")
+        if s.model is not None:
+            lines.append(f"  model: {s.model.path} (measure {s.model.measure}) [{s.model.source}]")
+        if s.cost is not None:
+            lines.append(f"  cost: GBP {s.cost.gbp:,.0f} per {s.cost.per.replace('_', '-')} "
+                         f"({s.cost.price_year} prices) [{s.cost.source}]")
+        lines.append("  sources:")
+        for src in s.sources:
+            lines.append(f"    {src.id}: {s.cite(src.id)}")
+        typer.echo("\n".join(lines))
+    except HnaError as exc:
+        fail(exc)
+
+
+@app.command("validate")
+def validate_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Parameter files: services, footprints, tiers, run specs, models.")],
+) -> None:
+    """Validate parameter files; one line per file, exit status 2 if any is invalid."""
+    from hna.services import validate_files
+
+    results = validate_files(paths)
+    bad = 0
+    for r in results:
+        if r["ok"]:
+            typer.echo(f"ok: {r['path']}: {r['message']}")
+        else:
+            bad += 1
+            typer.echo(f"error: {r['message']}", err=True)
+    if bad:
+        raise typer.Exit(code=2)

@@ -1,0 +1,770 @@
+"""Demand for a service in a footprint by year: expected cases or patients, with intervals.
+
+:func:`service_demand` is the one call a notebook needs::
+
+    from hna.demand import service_demand
+    r = service_demand("soft_tissue_sarcoma", "E12000009", years="2025:2040", draws=1000, seed=1)
+    r.summary      # area_code, name, year, population, expected, mean, q0.025 ... q0.975
+    r.draws        # area_code, year, draw, cases (or patients)
+    r.by_band      # expected by year x sex x age band, with the rate used
+    r.population   # the footprint's population by year x sex x band
+    r.meta         # hna version, parameter hash, data vintages, seed, projection label ...
+
+:func:`level_demand` does the same for every footprint of a level (all 42 ICBs at once).
+
+The pipeline, for each footprint and year:
+
+1. population: the bundled ONS mid-2020 district population (or one passed in) is summed into
+   the footprint(s) (:func:`hna.geography.aggregate` / :func:`~hna.geography.aggregate_level`)
+   and projected (:func:`hna.population.project`, national-trend method). Summing before
+   projecting gives the same numbers as the reverse, because the growth ratios are national;
+2. incidence (and prevalence-by-rate) services: expected demand ``E = sum over sex and band of
+   rate x multiplier(year) x population x scope share``, where the scope share is the part of
+   the band inside the service's ages (:func:`hna.services.scope_weights`) and the multiplier
+   is the projection of the rates (constant: 1; trend: ``(1 + APC)^D(t)`` or a fitted drift;
+   nordpred: projected / last observed rate per age group). Draws come from
+   :func:`hna.incidence.simulate`: a gamma draw of each rate (when the rates carry counts or
+   ``equivalent_cases``) shared by every area and year, then Poisson counts. The multiplier is
+   folded into the population passed to ``simulate`` (``rate x (m x population)`` is the same
+   mean), so the rate draws stay shared across years;
+3. model services (``kind: prevalence`` with ``model:``, e.g. dialysis): the renal replacement
+   therapy stock-and-flow model (:func:`hna.prevalence.simulate_rrt`), started from the
+   national stock per person at the end of the year before the population's base year (see
+   :func:`_rrt_start`) and run on the footprint's projected population.
+
+Everything random is seeded: the same seed gives the same numbers. ``meta`` records the hna
+version, a SHA-256 of the canonical service parameters and run settings, data vintages, the
+seed and the population projection used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hna.bands import AGE_BAND_DTYPE, AGE_BANDS, SEX_DTYPE, SEXES
+from hna.errors import DataError, ParameterError
+from hna.services import Service, load_service, parameter_hash, scope_weights, service_rates
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "DemandResult",
+    "draw_matrix",
+    "service_demand",
+    "level_demand",
+    "rate_multipliers",
+    "parse_years",
+]
+
+#: Quantiles reported by default: 95% and 80% intervals and the median.
+DEFAULT_QUANTILES: tuple[float, ...] = (0.025, 0.1, 0.5, 0.9, 0.975)
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemandResult:
+    """Demand for one service in one or more footprints, by year.
+
+    Attributes:
+        service: the :class:`hna.services.Service`.
+        summary: ``area_code, name, year, population, scope_population, expected, mean,
+            q0.025, q0.1, q0.5, q0.9, q0.975, crude_per_100k``: expected is rate x population
+            (or the model's expected-value run), mean and quantiles are of the draws;
+            ``crude_per_100k`` = expected / population x 100,000 (whole population).
+        draws: ``area_code, year, draw, <value>`` (value ``cases`` or ``patients``); empty
+            when ``draws=0``.
+        by_band: ``area_code, year, sex, age_band, population, scope_population,
+            rate_per_100k, expected`` (expected-value detail).
+        population: the footprints' population, ``area_code, sex, age_band, year,
+            population``.
+        meta: provenance: hna version, service id, parameter hash, data vintages, seed,
+            draws, years, projection label, rate projection, rate uncertainty, footprints.
+    """
+
+    service: Service
+    summary: pd.DataFrame
+    draws: pd.DataFrame
+    by_band: pd.DataFrame
+    population: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+    _matrix: tuple[pd.DataFrame, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def value(self) -> str:
+        """Demand column name: ``cases`` (incidence) or ``patients`` (prevalence)."""
+        return self.service.value
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.summary["year"].unique())
+
+    @property
+    def areas(self) -> list[str]:
+        return list(dict.fromkeys(self.summary["area_code"]))
+
+    def draws_matrix(self, area_code: str | None = None) -> np.ndarray:
+        """Draws as an array ``(years, draws)`` for one footprint (the only one by default)."""
+        area = self._area(area_code)
+        if self.draws.empty:
+            raise ParameterError("no draws in this result (draws=0)", field="draws",
+                                 hint="Run with draws=1000 for intervals and probabilities")
+        keys, mat = self.matrix()
+        sel = (keys["area_code"] == area).to_numpy()
+        order = np.argsort(keys.loc[sel, "year"].to_numpy(), kind="stable")
+        return mat[sel][order]
+
+    def matrix(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """All draws as ``(keys, matrix)``: keys ``area_code, year`` and a ``(keys, draws)``
+        array (computed once)."""
+        if self._matrix is None:
+            self._matrix = draw_matrix(self.draws, self.value)
+        return self._matrix
+
+    def _area(self, area_code: str | None) -> str:
+        areas = self.areas
+        if area_code is None:
+            if len(areas) != 1:
+                raise ParameterError("this result holds several footprints: name one",
+                                     field="area_code", value=None,
+                                     hint=f"One of {', '.join(areas[:5])} ...")
+            return areas[0]
+        if area_code not in areas:
+            raise ParameterError("footprint not in this result", field="area_code",
+                                 value=area_code)
+        return area_code
+
+    def headline(self, area_code: str | None = None) -> pd.DataFrame:
+        """The summary rows of one footprint."""
+        area = self._area(area_code)
+        return self.summary[self.summary["area_code"] == area].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments
+# --------------------------------------------------------------------------------------------
+
+
+def parse_years(years: Any) -> list[int]:
+    """Years as a sorted list: ``2030``, ``"2025:2040"`` (or ``2025-2040``), or a list."""
+    if isinstance(years, int | np.integer) and not isinstance(years, bool):
+        return [int(years)]
+    if isinstance(years, str):
+        m = re.fullmatch(r"\s*(\d{4})\s*(?::|-|\.\.)\s*(\d{4})\s*", years)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo:
+                raise ParameterError("the range ends before it starts", field="years",
+                                     value=years, hint="Write e.g. 2025:2040")
+            return list(range(lo, hi + 1))
+        if re.fullmatch(r"\s*\d{4}\s*", years):
+            return [int(years)]
+        parts = [p for p in re.split(r"[,\s]+", years.strip()) if p]
+        if parts and all(re.fullmatch(r"\d{4}", p) for p in parts):
+            return sorted({int(p) for p in parts})
+        raise ParameterError("cannot read years", field="years", value=years,
+                             hint="Give a year (2030), a range (2025:2040) or a list (2025,2030)")
+    if isinstance(years, Iterable):
+        out = []
+        for y in years:
+            if isinstance(y, bool) or not isinstance(y, int | np.integer):
+                raise ParameterError("years must be whole numbers", field="years", value=y)
+            out.append(int(y))
+        if not out:
+            raise ParameterError("no years given", field="years", value=years)
+        return sorted(set(out))
+    raise ParameterError("cannot read years", field="years", value=years)
+
+
+def _check_draws(draws: Any) -> int:
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 0:
+        raise ParameterError("draws must be a whole number >= 0", field="draws", value=draws,
+                             hint="Use e.g. 1000 (0 = expected values only)")
+    return int(draws)
+
+
+def _base_population(population: pd.DataFrame | str | Path | None) -> pd.DataFrame:
+    from hna import population as pop_mod
+
+    if population is None:
+        return pop_mod.default_population()
+    if isinstance(population, str | Path):
+        return pop_mod.load_population(population)
+    if isinstance(population, pd.DataFrame):
+        return pop_mod.validate_population(population, source="population")
+    raise ParameterError("population must be a table or a file path", field="population",
+                         value=type(population).__name__)
+
+
+def _footprints(footprint: Any) -> list:
+    from hna.geography import Footprint, resolve_footprint
+
+    items = [footprint] if isinstance(footprint, str | Footprint) else list(footprint)
+    if not items:
+        raise ParameterError("no footprint given", field="footprint")
+    return [f if isinstance(f, Footprint) else resolve_footprint(f) for f in items]
+
+
+# --------------------------------------------------------------------------------------------
+# Rate projection
+# --------------------------------------------------------------------------------------------
+
+
+def _damped(t: np.ndarray, damping: float) -> np.ndarray:
+    from hna.incidence import damped_drift
+
+    return damped_drift(np.asarray(t, dtype=float), damping)
+
+
+def rate_multipliers(service: Service | str, years: Sequence[int],
+                     variant: str = "npp2020") -> pd.DataFrame:
+    """Projected rate relative to the service's base rates: ``year, sex, age_band, multiplier``.
+
+    - ``constant``: 1.
+    - ``trend`` with ``annual_change_percent`` p: ``(1 + p/100) ** D(year - reference_year)``
+      with ``D`` the damped drift of :func:`hna.incidence.damped_drift`.
+    - ``trend`` with ``history``: ``exp(beta x D(year - reference_year))``, ``beta`` the drift
+      fitted by :func:`hna.incidence.trend_rates` to the yearly counts.
+    - ``nordpred``: the Nordpred projected rate of the year's five-year period divided by the
+      last observed period's rate, per sex and age group (``85+`` applies to 85-89 and 90+);
+      1 for years up to the end of the last observed period.
+    """
+    svc = load_service(service)
+    ys = [int(y) for y in years]
+    grid = pd.DataFrame([(y, s, b) for y in ys for s in SEXES for b in AGE_BANDS],
+                        columns=["year", "sex", "age_band"])
+    proj = svc.projection
+    if proj.method == "constant":
+        grid["multiplier"] = 1.0
+    elif proj.method == "trend":
+        ref = _reference_year(svc)
+        if proj.annual_change_percent is not None:
+            beta = float(np.log1p(proj.annual_change_percent / 100.0))
+        else:
+            beta = _fitted_drift(svc)
+        t = grid["year"].to_numpy() - ref
+        grid["multiplier"] = np.exp(beta * _damped(t, proj.damping))
+    else:
+        grid["multiplier"] = _nordpred_multipliers(svc, grid, variant)
+    grid["sex"] = grid["sex"].astype(SEX_DTYPE)
+    grid["age_band"] = grid["age_band"].astype(AGE_BAND_DTYPE)
+    return grid
+
+
+def _reference_year(svc: Service) -> int:
+    if svc.rates is None or svc.rates.reference_year is None:
+        raise ParameterError("a trend needs the year the rates describe",
+                             source=svc._display(), field="rates.reference_year",
+                             hint="Add rates.reference_year (e.g. 2018)")
+    return int(svc.rates.reference_year)
+
+
+def _read_history(svc: Service, need: list[str]) -> pd.DataFrame:
+    path = svc.resolve(svc.projection.history)
+    src = str(path)
+    try:
+        df = pd.read_csv(path, dtype={"age_band": str, "sex": str, "period": str}, comment="#")
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a format problem
+        raise DataError(f"cannot read CSV ({exc})", source=src) from None
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError("missing column", source=src, field=missing[0],
+                        hint=f"The history file needs the columns {', '.join(need)}")
+    return df
+
+
+def _fitted_drift(svc: Service) -> float:
+    from hna.incidence import trend_rates
+
+    hist = _read_history(svc, ["age_band", "sex", "year", "cases", "person_years"])
+    fit = trend_rates(hist, [int(hist["year"].max())])
+    return float(fit.attrs["beta"])
+
+
+_NORDPRED_GROUPS = [f"{lo}-{lo + 4}" for lo in range(0, 85, 5)] + ["85+"]
+
+
+def _nordpred_multipliers(svc: Service, grid: pd.DataFrame, variant: str) -> np.ndarray:
+    from hna.nordpred import nordpred
+    from hna.population import growth_factors
+
+    proj = svc.projection
+    hist = _read_history(svc, ["sex", "age_band", "period", "cases", "person_years"])
+    src = str(svc.resolve(proj.history))
+    starts = sorted({int(str(p)[:4]) for p in hist["period"]})
+    if any(b - a != 5 for a, b in zip(starts, starts[1:], strict=False)):
+        raise DataError("periods must be consecutive five-year periods ('2000-2004')",
+                        source=src, field="period", value=starts)
+    last_end = starts[-1] + 4
+    top = int(grid["year"].max())
+    n_future = max(1, -(-(top - last_end) // 5))
+    future = [last_end + 1 + 5 * k for k in range(n_future)]
+    if n_future > 5:
+        raise ParameterError("Nordpred projects at most 5 periods (25 years) beyond the data",
+                             source=src, field="projection.history", value=top)
+    g = growth_factors(variant)
+    if future[0] < int(g["year"].min()):
+        raise ParameterError("future periods start before the national projection",
+                             source=src, field="projection.history", value=future[0],
+                             hint="Give history up to at least 2019")
+    g = g.assign(group=np.where(g["age_band"].astype(str).isin(["85-89", "90+"]), "85+",
+                                g["age_band"].astype(str)))
+    out = np.ones(len(grid))
+    for sex in SEXES:
+        h = hist[hist["sex"].str.lower() == sex]
+        if h.empty:
+            raise DataError("no history rows for this sex", source=src, field="sex", value=sex)
+        cases = h.pivot_table(index="age_band", columns="period", values="cases",
+                              aggfunc="sum").reindex(_NORDPRED_GROUPS)
+        pyr = h.pivot_table(index="age_band", columns="period", values="person_years",
+                            aggfunc="sum").reindex(_NORDPRED_GROUPS)
+        if cases.isna().any().any():
+            raise DataError("history needs the 18 Nordpred age groups (0-4 ... 80-84, 85+) in "
+                            "every period", source=src, field="age_band")
+        gs = g[g["sex"].astype(str) == sex]
+        for start in future:
+            yrs = range(start, start + 5)
+            py = gs[gs["year"].isin(list(yrs))].groupby("group")["population"].sum()
+            if len(gs[gs["year"].isin(list(yrs))]["year"].unique()) < 5:
+                raise ParameterError("the national projection does not cover the period",
+                                     field="years", value=f"{start}-{start + 4}")
+            pyr[f"{start}-{start + 4}"] = py.reindex(_NORDPRED_GROUPS).to_numpy()
+        kwargs: dict[str, Any] = {"link": proj.link}
+        if proj.cuttrend is not None:
+            kwargs["cuttrend"] = tuple(proj.cuttrend)
+        if proj.n_periods is not None:
+            kwargs["n_periods"] = tuple(proj.n_periods)
+        else:  # Nordpred's candidates 4-6, limited to the periods observed
+            n_obs = cases.shape[1]
+            kwargs["n_periods"] = tuple(v for v in (4, 5, 6) if v <= n_obs) or (n_obs,)
+        res = nordpred(cases, pyr, **kwargs)
+        rates = res.rates
+        last = rates.iloc[:, cases.shape[1] - 1].to_numpy()
+        ratios = {}
+        for j, start in enumerate(future):
+            fut = rates.iloc[:, cases.shape[1] + j].to_numpy()
+            ratios[start] = np.where(last > 0, fut / np.where(last > 0, last, 1.0), 1.0)
+        sel = (grid["sex"] == sex).to_numpy()
+        bands = grid.loc[sel, "age_band"].astype(str).to_numpy()
+        gidx = np.array([_NORDPRED_GROUPS.index("85+" if b in ("85-89", "90+") else b)
+                         for b in bands])
+        years = grid.loc[sel, "year"].to_numpy()
+        vals = np.ones(sel.sum())
+        for start, r in ratios.items():
+            inside = (years >= start) & (years < start + 5)
+            vals[inside] = r[gidx[inside]]
+        out[sel] = vals
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Core
+# --------------------------------------------------------------------------------------------
+
+
+def _projected(base: pd.DataFrame, footprint: Any, level: str | None, years: list[int],
+               variant: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Population of the footprints for ``years``, their names, and the projection label."""
+    from hna import geography
+    from hna.population import project, projection_label
+
+    if level is not None:
+        agg = geography.aggregate_level(base, level, value="population")
+        codes = sorted(agg["area_code"].unique())
+        names = pd.DataFrame({"area_code": codes,
+                              "name": [geography.area_name(c) for c in codes]})
+    else:
+        fps = _footprints(footprint)
+        parts = [geography.aggregate(base, fp, value="population") for fp in fps]
+        agg = pd.concat(parts, ignore_index=True)
+        agg.attrs = dict(base.attrs)
+        names = pd.DataFrame({"area_code": [f.code for f in fps], "name": [f.name for f in fps],
+                              "level": [f.level for f in fps], "note": [f.note for f in fps]})
+    agg["sex"] = agg["sex"].astype(SEX_DTYPE)
+    agg["age_band"] = agg["age_band"].astype(AGE_BAND_DTYPE)
+    pop = project(agg, years, variant=variant)
+    label = projection_label(pop)
+    pop = pop[["area_code", "sex", "age_band", "year", "population"]].reset_index(drop=True)
+    return pop, names, label
+
+
+def _rate_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int, seed: int,
+                 variant: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    from hna.incidence import simulate
+
+    rates = service_rates(svc)
+    w = scope_weights(svc)
+    mult = rate_multipliers(svc, years, variant)
+    cells = pop.merge(mult, on=["year", "sex", "age_band"], how="left")
+    wt = pd.DataFrame([(s, b, v) for (s, b), v in w.items()],
+                      columns=["sex", "age_band", "scope"])
+    wt["sex"] = wt["sex"].astype(SEX_DTYPE)
+    wt["age_band"] = wt["age_band"].astype(AGE_BAND_DTYPE)
+    cells = cells.merge(wt, on=["sex", "age_band"], how="left")
+    cells = cells.merge(rates[["age_band", "sex", "rate"]], on=["sex", "age_band"], how="left")
+    cells["rate"] = cells["rate"].fillna(0.0)
+    cells["scope_population"] = cells["population"] * cells["scope"]
+    cells["exposure"] = cells["scope_population"] * cells["multiplier"]
+    cells["expected"] = cells["exposure"] * cells["rate"]
+    cells["rate_per_100k"] = cells["rate"] * cells["multiplier"] * 1e5
+    by_band = cells[["area_code", "year", "sex", "age_band", "population", "scope_population",
+                     "rate_per_100k", "expected"]].sort_values(
+        ["area_code", "year", "sex", "age_band"]).reset_index(drop=True)
+    keys = ["area_code", "year"]
+    totals = cells.groupby(keys, as_index=False).agg(
+        population=("population", "sum"), scope_population=("scope_population", "sum"),
+        expected=("expected", "sum"))
+    info: dict[str, Any] = {
+        "rate_projection": _projection_text(svc),
+        "rate_uncertainty": "none (expected values only)",
+    }
+    if draws == 0:
+        return totals, pd.DataFrame(columns=[*keys, "draw", svc.value]), by_band, info
+    live = cells[cells["scope"] > 0]
+    sim_pop = live[["area_code", "sex", "age_band", "year"]].copy()
+    sim_pop["population"] = live["exposure"].to_numpy()
+    sim = simulate(rates, sim_pop, draws, seed=seed, by=keys, missing="zero")
+    info["rate_uncertainty"] = sim.attrs.get("rate_uncertainty")
+    d = sim.rename(columns={"cases": svc.value})
+    return totals, d, by_band, info
+
+
+def _projection_text(svc: Service) -> str:
+    p = svc.projection
+    if p.method == "constant":
+        return "constant: base rates held at their reference level (demographic change only)"
+    if p.method == "trend":
+        how = (f"assumed {p.annual_change_percent:+g}% a year" if p.annual_change_percent
+               is not None else f"drift fitted to {p.history}")
+        damp = "" if p.damping == 1 else f", damped by {p.damping:g} a year"
+        return f"trend: {how} from {svc.rates.reference_year}{damp}"
+    return f"nordpred: age-period-cohort projection fitted to {p.history} (link {p.link})"
+
+
+# --------------------------------------------------------------------------------------------
+# Prevalence model (renal replacement therapy)
+# --------------------------------------------------------------------------------------------
+
+_MEASURES = {
+    "ichd": ("ichd",),
+    "haemodialysis": ("ichd", "hhd"),
+    "dialysis": ("ichd", "hhd", "pd"),
+    "pd": ("pd",),
+    "transplant": ("tx",),
+    "rrt": ("ichd", "hhd", "pd", "tx"),
+}
+
+
+def _rrt_incidence_crude(params, pop_sb: np.ndarray) -> float:
+    """Crude RRT incidence (per million, all ages) the model gives at multiplier 1."""
+    adult_share = float(params.adult_share_of_15_19.value)
+    total = 0.0
+    for s, sex in enumerate(SEXES):
+        table = params.incidence.rate_pmp[sex]
+        for b, band in enumerate(AGE_BANDS):
+            if band in table:
+                share = adult_share if band == "15-19" else 1.0
+                total += pop_sb[s, b] * share * table[band] / 1e6
+    return total / pop_sb.sum() * 1e6
+
+
+def _rrt_start(params, end_year: int) -> tuple[pd.DataFrame, float, str]:
+    """National adults on RRT per person by sex, band and modality on 31 December ``end_year``.
+
+    Adapter (hna.prevalence has no "current stock" function): the model's calibration run
+    (:func:`hna.prevalence.calibration_run`, published 2000 stock and yearly incidence to the
+    last calibration year) is continued with :func:`hna.prevalence.simulate_rrt` to
+    ``end_year`` at the last published crude incidence, on the calibration population
+    (England proxy). Returns the stock per person of the band, the incidence multiplier that
+    reproduces the last published crude rate, and a description.
+    """
+    from hna import prevalence as prev
+
+    sim, _ = prev.calibration_run(params)
+    last_cal = int(sim.years[-1])
+    stock = sim.stock_frame()
+    stock = stock[stock["year"] == last_cal]
+    hist = sorted(params.incidence_history, key=lambda c: c.year)
+    target = float(hist[-1].rate_pmp)
+    years = list(range(last_cal + 1, end_year + 1))
+    calpop = prev.calibration_population(params, sorted({end_year, *years}))
+    sub = calpop[calpop["year"] == end_year]
+    wide = sub.pivot_table(index="sex", columns="age_band", values="population",
+                           aggfunc="sum", observed=False)
+    arr = wide.reindex(index=list(SEXES), columns=list(AGE_BANDS)).to_numpy(dtype=float)
+    mult = target / _rrt_incidence_crude(params, arr)
+    if years:
+        start = stock[["area_code", "sex", "age_band", "modality", "patients"]]
+        out = prev.simulate_rrt(params, calpop[calpop["year"].isin(years)], start, years,
+                                incidence_multiplier=mult)
+        stock = out[out["year"] == end_year]
+    per = stock.merge(sub[["sex", "age_band", "population"]], on=["sex", "age_band"])
+    per["per_person"] = per["patients"] / per["population"]
+    text = (f"start stock: national adults on RRT per person by sex, band and modality on "
+            f"31 December {end_year}, from the model's calibration run (published 2000 stock, "
+            f"published incidence to {last_cal}) continued at {target:g} pmp "
+            f"(UKRR {hist[-1].year}), applied to the footprint's {end_year + 1} population")
+    return per[["sex", "age_band", "modality", "per_person"]], mult, text
+
+
+def _model_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int, seed: int,
+                  model_draws: str = "poisson"
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    from hna import prevalence as prev
+
+    params = prev.load_rrt_parameters(svc.resolve(svc.model.path))
+    measure = svc.model.measure
+    if measure not in _MEASURES:
+        raise ParameterError("unknown model measure", source=svc._display(),
+                             field="model.measure", value=measure,
+                             hint=f"Use one of {', '.join(_MEASURES)}")
+    base_year = int(pop["year"].min())
+    sim_years = list(range(base_year, max(years) + 1))
+    per, mult, start_text = _rrt_start(params, base_year - 1)
+    base = pop[pop["year"] == base_year][["area_code", "sex", "age_band", "population"]]
+    start = base.merge(per, on=["sex", "age_band"], how="inner")
+    start["patients"] = start["population"] * start["per_person"]
+    start = start[["area_code", "sex", "age_band", "modality", "patients"]]
+    mods = _MEASURES[measure]
+    sim_pop = pop[pop["year"].isin(sim_years)]
+
+    exp_stock = prev.simulate_rrt(params, sim_pop, start, sim_years, 0,
+                                  incidence_multiplier=mult)
+    exp_stock = exp_stock[exp_stock["year"].isin(years)
+                          & exp_stock["modality"].astype(str).isin(mods)]
+    band = exp_stock.groupby(["area_code", "year", "sex", "age_band"], observed=True,
+                             as_index=False)["patients"].sum().rename(
+        columns={"patients": "expected"})
+    by_band = pop[pop["year"].isin(years)].merge(band, on=["area_code", "year", "sex",
+                                                          "age_band"], how="left")
+    by_band["expected"] = by_band["expected"].fillna(0.0)
+    w = scope_weights(svc)
+    by_band["scope_population"] = by_band["population"] * [
+        w[(s, b)] for s, b in zip(by_band["sex"].astype(str), by_band["age_band"].astype(str),
+                                  strict=True)]
+    by_band["rate_per_100k"] = np.where(by_band["population"] > 0,
+                                        by_band["expected"] / by_band["population"] * 1e5, 0.0)
+    by_band = by_band[["area_code", "year", "sex", "age_band", "population", "scope_population",
+                       "rate_per_100k", "expected"]].sort_values(
+        ["area_code", "year", "sex", "age_band"]).reset_index(drop=True)
+    totals = by_band.groupby(["area_code", "year"], as_index=False).agg(
+        population=("population", "sum"), scope_population=("scope_population", "sum"),
+        expected=("expected", "sum"))
+    info: dict[str, Any] = {
+        "rate_projection": (f"renal replacement therapy stock-and-flow model "
+                            f"({svc.model.path}); incidence at the last published crude rate "
+                            f"(multiplier {mult:.4f}); measure: {measure} ({'+'.join(mods)})"),
+        "model_start": start_text,
+        "rate_uncertainty": "none (expected values only)",
+    }
+    if draws == 0:
+        return totals, pd.DataFrame(columns=["area_code", "year", "draw", "patients"]), \
+            by_band, info
+    if model_draws == "poisson":
+        from hna.uncertainty import mixed_poisson_draws
+
+        counts = mixed_poisson_draws(totals["expected"].to_numpy(), draws=draws, seed=seed)
+        d = totals[["area_code", "year"]].iloc[np.repeat(np.arange(len(totals)), draws)]
+        d = d.reset_index(drop=True)
+        d["draw"] = np.tile(np.arange(draws, dtype=np.int64), len(totals))
+        d["patients"] = counts.T.ravel()
+        info["rate_uncertainty"] = (
+            "Poisson(expected stock) for each footprint and year: with a Poisson starting stock, "
+            "Poisson incidence and patients moving independently (multinomial transitions), "
+            "the number in any state at any date is Poisson with the expected-value run as mean "
+            "(the model's own draws have this distribution year by year; use "
+            "model_draws='simulate' for whole trajectories)")
+        return totals, d, by_band, info
+    if model_draws != "simulate":
+        raise ParameterError("must be 'poisson' or 'simulate'", field="model_draws",
+                             value=model_draws)
+    st = prev.simulate_rrt(params, sim_pop, start, sim_years, draws, seed,
+                           keep=("modality",), incidence_multiplier=mult)
+    st = st[st["year"].isin(years) & st["modality"].astype(str).isin(mods)]
+    d = st.groupby(["area_code", "year", "draw"], observed=True, as_index=False)[
+        "patients"].sum()
+    d["patients"] = d["patients"].round().astype(np.int64)
+    info["rate_uncertainty"] = ("model draws: Poisson incidence, multinomial transitions and "
+                                "90-day outcomes (hna.prevalence.simulate_rrt); the starting "
+                                "stock is Poisson-sampled")
+    return totals, d.sort_values(["area_code", "year", "draw"]).reset_index(drop=True), \
+        by_band, info
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def draw_matrix(draws: pd.DataFrame, value: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Long draws ``area_code, year, draw, <value>`` -> (keys, matrix ``(keys, draws)``).
+
+    Draws made by this module are sorted by area, year and draw with the same number of draws
+    in every group, so this is a reshape; other tables are sorted first.
+    """
+    if draws.empty:
+        return pd.DataFrame(columns=["area_code", "year"]), np.zeros((0, 0))
+    n_draws = int(draws["draw"].max()) + 1 - int(draws["draw"].min())
+    d = draws
+    firsts = d["draw"].to_numpy()[::n_draws] if len(d) % n_draws == 0 else None
+    if firsts is None or not (firsts == firsts[0]).all() or not (
+            np.diff(d["draw"].to_numpy().reshape(-1, n_draws), axis=1) == 1).all():
+        d = draws.sort_values(["area_code", "year", "draw"])
+        size = d.groupby(["area_code", "year"]).size()
+        if size.min() != size.max():
+            raise DataError("every footprint and year needs the same number of draws",
+                            source="draws", field="draw")
+        n_draws = int(size.iloc[0])
+    keys = d[["area_code", "year"]].iloc[::n_draws].reset_index(drop=True)
+    mat = d[value].to_numpy(dtype=float).reshape(len(keys), n_draws)
+    return keys, mat
+
+
+def _summarise(totals: pd.DataFrame, draws: pd.DataFrame, value: str,
+               quantiles: Sequence[float]) -> pd.DataFrame:
+    from hna.uncertainty import quantile_columns, summarise_array
+
+    out = totals.copy()
+    qcols = quantile_columns(quantiles)
+    if draws.empty:
+        out["mean"] = out["expected"]
+        for c in qcols:
+            out[c] = np.nan
+    else:
+        keys, mat = draw_matrix(draws, value)
+        stats = summarise_array(mat, list(quantiles))
+        keys["mean"] = stats[:, 0]
+        for j, c in enumerate(qcols):
+            keys[c] = stats[:, j + 1]
+        out = out.merge(keys, on=["area_code", "year"], how="left")
+    out["crude_per_100k"] = np.where(out["population"] > 0,
+                                     out["expected"] / out["population"] * 1e5, np.nan)
+    return out
+
+
+def _run(service: Service | str, footprint: Any, level: str | None, years: Any, draws: int,
+         seed: int, population: Any, variant: str, quantiles: Sequence[float],
+         model_draws: str = "poisson") -> DemandResult:
+    import hna
+    from hna.uncertainty import check_quantiles, seed_sequence
+
+    svc = load_service(service)
+    ys = parse_years(years)
+    draws = _check_draws(draws)
+    qs = check_quantiles(quantiles)
+    seed_sequence(seed)  # validates the seed
+    base = _base_population(population)
+    base_year = int(base["year"].min())
+    first = base_year if svc.model is not None else min(ys)
+    pop_years = list(range(first, max(ys) + 1)) if svc.model is not None else ys
+    if min(ys) < base_year and base["year"].nunique() == 1:
+        raise ParameterError("year before the population's base year", field="years",
+                             value=min(ys), hint=f"Choose years from {base_year}")
+    pop, names, label = _projected(base, footprint, level, pop_years, variant)
+    if svc.model is not None:
+        totals, d, by_band, info = _model_demand(svc, pop, ys, draws, seed, model_draws)
+    else:
+        totals, d, by_band, info = _rate_demand(svc, pop, ys, draws, seed, variant)
+    summary = _summarise(totals, d, svc.value, qs)
+    summary = names[["area_code", "name"]].merge(summary, on="area_code", how="right")
+    summary = summary.sort_values(["area_code", "year"]).reset_index(drop=True)
+    settings = {
+        "footprints": list(names["area_code"]), "level": level, "years": ys, "draws": draws,
+        "seed": int(seed), "variant": variant, "quantiles": list(qs),
+        "population": base.attrs.get("source", "population passed in"),
+    }
+    if svc.model is not None:
+        settings["model_draws"] = model_draws
+    meta = {
+        "hna_version": hna.__version__,
+        "service": svc.id,
+        "service_name": svc.name,
+        "service_file": str(svc.path) if svc.path else None,
+        "measure": svc.measure,
+        "value": svc.value,
+        "parameter_hash": parameter_hash(svc, settings),
+        "data_vintages": hna.data_vintages(),
+        "seed": int(seed),
+        "draws": draws,
+        "years": ys,
+        "quantiles": list(qs),
+        "projection": label,
+        "population_source": settings["population"],
+        "variant": variant,
+        "footprints": names.to_dict("records"),
+        "quality": svc.quality,
+        **info,
+    }
+    pop_out = pop[pop["year"].isin(ys)].reset_index(drop=True)
+    summary.attrs = {"meta": meta}
+    return DemandResult(service=svc, summary=summary, draws=d.reset_index(drop=True),
+                        by_band=by_band, population=pop_out, meta=meta)
+
+
+def service_demand(
+    service: Service | str,
+    footprint: Any,
+    years: Any = "2025:2040",
+    draws: int = 1000,
+    seed: int = 1,
+    *,
+    population: pd.DataFrame | str | Path | None = None,
+    variant: str = "npp2020",
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    model_draws: str = "poisson",
+) -> DemandResult:
+    """Expected annual demand for a service in a footprint, with Monte Carlo intervals.
+
+    Args:
+        service: service id (``parameters/services/<id>.yaml``), YAML path or Service.
+        footprint: GSS code (E12 region, E54 ICB, E40 NHS region, LAD, E92000001), a custom
+            footprint code or name, a :class:`hna.geography.Footprint`, or a list of them.
+        years: a year, a range ``"2025:2040"`` or a list.
+        draws: Monte Carlo draws (0 = expected values only).
+        seed: non-negative integer; the same seed gives the same draws.
+        population: district population table or file (default: bundled ONS mid-2020).
+        variant: national projection for future years (``npp2020`` or ``npp2018``).
+        quantiles: probabilities reported as ``q<p>`` columns.
+        model_draws: for model services (dialysis): ``"poisson"`` (default; exact
+            year-by-year distribution from the expected-value run, fast) or ``"simulate"``
+            (the model's own Monte Carlo trajectories, slower).
+
+    Returns:
+        :class:`DemandResult` (``.summary``, ``.draws``, ``.by_band``, ``.population``,
+        ``.meta``).
+
+    Raises:
+        ParameterError: unknown service or footprint, bad years, draws or seed.
+    """
+    return _run(service, footprint, None, years, draws, seed, population, variant, quantiles,
+                model_draws)
+
+
+def level_demand(
+    service: Service | str,
+    level: str = "icb",
+    years: Any = "2025:2040",
+    draws: int = 1000,
+    seed: int = 1,
+    *,
+    population: pd.DataFrame | str | Path | None = None,
+    variant: str = "npp2020",
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    model_draws: str = "poisson",
+) -> DemandResult:
+    """Demand in every footprint of a level at once (``icb``, ``region``, ``nhs_region``...).
+
+    Same arguments and result as :func:`service_demand`; all footprints are computed in one
+    vectorised pass (:func:`hna.geography.aggregate_level`).
+    """
+    return _run(service, None, level, years, draws, seed, population, variant, quantiles,
+                model_draws)

@@ -1,0 +1,949 @@
+"""Service catalogue: one YAML file per specialised service, validated by pydantic.
+
+A service file (``parameters/services/<id>.yaml``) states, with a source for every figure:
+
+- what is counted (``kind: incidence`` -> new cases a year; ``kind: prevalence`` -> patients
+  under care at a time) and for whom (``scope``: ages and sexes);
+- the rates, as one of: a table of age-sex rates per 100,000 person-years (``rates.table``),
+  observed counts with person-years (``rates.counts``), a CSV holding either
+  (``rates.file``), or, for prevalence, a stock-and-flow model file (``model.path``, e.g. the
+  renal replacement therapy parameters read by :mod:`hna.prevalence`);
+- how rates change over time (``projection``: ``constant``, ``trend`` or ``nordpred``);
+- the critical mass (``critical_mass``: minimum new cases or patients per centre a year);
+- cost per case or per patient-year (``cost``, optional), the commissioning tier schemes to
+  report (``tiers``), a data-quality grade and ``sources``.
+
+Loading is strict: unknown keys, wrong types and out-of-range values are errors; every error
+is a :class:`hna.errors.ParameterError` naming the file and the field, for example::
+
+    parameters/services/x.yaml: field 'critical_mass.minimum_per_centre': Input should be
+    greater than 0 (got -5)
+
+Every ``source:`` must name an entry of ``sources`` ("missing source" otherwise), and files
+referred to by relative paths are resolved from the folder of the YAML file.
+
+Public API: :func:`load_service`, :func:`list_services`, :func:`catalogue`,
+:func:`validate_files`, :func:`service_rates`, :func:`service_schema`, :func:`parameter_hash`.
+This module only reads and checks parameters; :mod:`hna.demand` turns a service into demand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hna.bands import AGE_BANDS, BAND_LOWER, SEXES
+from hna.errors import DataError, HnaError, ParameterError
+
+__all__ = [
+    "SERVICES_DIR",
+    "Source",
+    "Scope",
+    "RateRow",
+    "CountRow",
+    "Rates",
+    "ModelRef",
+    "Projection",
+    "CriticalMass",
+    "Cost",
+    "TierSettings",
+    "Service",
+    "load_service",
+    "list_services",
+    "catalogue",
+    "validate_files",
+    "service_rates",
+    "scope_weights",
+    "service_schema",
+    "parameter_hash",
+    "expand_bands",
+]
+
+#: ``parameters/services`` at the root of the source tree (hna is installed in editable mode).
+SERVICES_DIR = Path(__file__).resolve().parents[1] / "parameters" / "services"
+
+_ID = r"^[A-Za-z_]\w*$"
+Number = Annotated[float, Field(strict=True)]
+PositiveNumber = Annotated[float, Field(strict=True, gt=0)]
+NonNegativeNumber = Annotated[float, Field(strict=True, ge=0)]
+SourceId = Annotated[str, Field(pattern=_ID, description="id of an entry in `sources`")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+
+class Source(_Strict):
+    """A publication or dataset that figures in the file refer to by ``id``."""
+
+    id: str = Field(pattern=_ID, description="short identifier used by `source:` fields")
+    publisher: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    section: str | None = Field(default=None, description="table, section, page or paragraph")
+    year: int = Field(strict=True, ge=1900, le=2100, description="year of publication")
+    url: str | None = None
+    note: str | None = None
+
+
+class Scope(_Strict):
+    """The population a service serves: ages ``age_min`` to ``age_max`` (inclusive) and sexes.
+
+    Bands partly inside the range count in proportion to the years they share with it
+    (people assumed spread evenly over the five years of a band; ``90+`` taken as 90-99).
+    """
+
+    age_min: NonNegativeNumber = 0
+    age_max: NonNegativeNumber | None = Field(default=None, description="null = no upper age")
+    sexes: list[Literal["female", "male"]] = Field(default_factory=lambda: list(SEXES),
+                                                    min_length=1)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Scope:
+        if self.age_max is not None and self.age_max < self.age_min:
+            raise ValueError(f"age_max ({self.age_max:g}) is below age_min ({self.age_min:g})")
+        if len(set(self.sexes)) != len(self.sexes):
+            raise ValueError("sexes repeat")
+        return self
+
+
+class RateRow(_Strict):
+    """A rate per ``rates.per`` person-years for an age band (or span) and sex."""
+
+    age_band: str = Field(description="ESP2013 band ('0-4' ... '90+'), a span on band edges "
+                          "('15-44', '85+') or 'all'")
+    sex: Literal["female", "male", "persons"]
+    rate: NonNegativeNumber
+
+
+class CountRow(_Strict):
+    """Observed cases (or prevalent patients) and the person-years they arose from."""
+
+    age_band: str = Field(description="ESP2013 band, a span on band edges, or 'all'")
+    sex: Literal["female", "male", "persons"]
+    cases: NonNegativeNumber
+    person_years: PositiveNumber
+
+
+class Rates(_Strict):
+    """Age-sex rates: exactly one of ``table``, ``counts`` or ``file``."""
+
+    per: PositiveNumber = Field(default=100000, description="rates are per this many "
+                                "person-years (tables and files with a `rate` column)")
+    table: list[RateRow] | None = Field(default=None, min_length=1)
+    counts: list[CountRow] | None = Field(default=None, min_length=1)
+    file: str | None = Field(default=None, description="CSV relative to the YAML file: "
+                             "age_band, sex and either rate or cases + person_years")
+    reference_year: int | None = Field(default=None, strict=True, ge=1900, le=2100,
+                                       description="year the rates describe (trend base)")
+    equivalent_cases: PositiveNumber | None = Field(
+        default=None,
+        description="rate uncertainty as if the rates came from this many registry cases "
+        "(gamma posterior); omit for fixed rates. Counts carry their own uncertainty.")
+    source: SourceId
+    derived_from: list[SourceId] = Field(default_factory=list,
+                                         description="further sources the rates rest on")
+    method: str | None = Field(default=None, description="how the rates were derived")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> Rates:
+        given = [k for k in ("table", "counts", "file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'table', 'counts' or 'file' "
+                             f"(got {', '.join(given) if given else 'none'})")
+        if self.counts is not None and self.equivalent_cases is not None:
+            raise ValueError("'equivalent_cases' is for rate tables; counts carry their own "
+                             "uncertainty")
+        return self
+
+
+class ModelRef(_Strict):
+    """A prevalence model parameter file (e.g. the renal replacement therapy stock-and-flow)."""
+
+    path: str = Field(description="model YAML, relative to the service file")
+    measure: Literal["ichd", "haemodialysis", "dialysis", "pd", "transplant", "rrt"] = Field(
+        default="dialysis", description="which stock is the demand: in-centre HD ('ichd'), "
+        "in-centre + home HD, all dialysis (HD + PD), PD, transplant, or all RRT")
+    source: SourceId
+
+
+class Projection(_Strict):
+    """How rates change with calendar year.
+
+    - ``constant``: base rates held constant; demand changes with the population only.
+    - ``trend``: log-linear change, either an assumed ``annual_change_percent`` (cited) or a
+      drift fitted to yearly counts in ``history`` (:func:`hna.incidence.trend_rates`);
+      optionally damped (``damping`` in [0, 1]).
+    - ``nordpred``: age-period-cohort projection (:mod:`hna.nordpred`) fitted to five-year
+      period counts in ``history``; rates scaled by each age group's projected change.
+    """
+
+    method: Literal["constant", "trend", "nordpred"] = "constant"
+    annual_change_percent: Number | None = Field(default=None, gt=-50, lt=50)
+    damping: Annotated[float, Field(strict=True, ge=0, le=1)] = 1.0
+    history: str | None = Field(default=None, description="CSV of historical counts "
+                                "(trend: age_band, sex, year, cases, person_years; nordpred: "
+                                "sex, age_band, period, cases, person_years)")
+    cuttrend: list[Annotated[float, Field(strict=True, ge=0, le=1)]] | None = None
+    n_periods: list[Annotated[int, Field(strict=True, ge=3)]] | None = None
+    link: Literal["power5", "poisson"] = "power5"
+    source: SourceId | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _settings(self) -> Projection:
+        if self.method == "constant":
+            extra = [k for k in ("annual_change_percent", "history", "cuttrend", "n_periods")
+                     if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"'{extra[0]}' is not a setting of the constant method")
+        if self.method == "trend":
+            if (self.annual_change_percent is None) == (self.history is None):
+                raise ValueError("the trend method needs exactly one of "
+                                 "'annual_change_percent' or 'history'")
+            if self.annual_change_percent is not None and self.source is None:
+                raise ValueError("an assumed annual_change_percent needs a 'source'")
+        if self.method == "nordpred" and self.history is None:
+            raise ValueError("the nordpred method needs 'history' (counts by five-year period)")
+        return self
+
+
+class CriticalMass(_Strict):
+    """Minimum activity per centre a year for a safe, sustainable service."""
+
+    minimum_per_centre: PositiveNumber
+    unit: str = Field(min_length=1, description="what is counted, e.g. 'new soft tissue "
+                      "sarcoma patients per MDT per year'")
+    centre: str = Field(default="centre", description="what a centre is (MDT, renal unit...)")
+    status: Literal["published", "commonly_quoted", "local_assumption"]
+    source: SourceId
+    note: str | None = None
+
+
+class Cost(_Strict):
+    """Cost per case or per patient-year, in pounds sterling at ``price_year`` prices."""
+
+    per: Literal["case", "patient_year"]
+    gbp: PositiveNumber
+    price_year: str = Field(pattern=r"^\d{4}(/\d{2})?$")
+    source: SourceId
+    note: str | None = None
+
+
+class TierSettings(_Strict):
+    """Commissioning tier schemes (``parameters/tiers.yaml``) to classify the service under."""
+
+    schemes: list[str] = Field(default_factory=lambda: ["emscg_2009", "dh_2003", "stp_2016"],
+                               min_length=1)
+    edges: Literal["lower_inclusive", "upper_inclusive"] | None = None
+
+
+class Service(_Strict):
+    """A specialised service's parameters (one YAML file)."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    kind: Literal["incidence", "prevalence"]
+    measure: str = Field(min_length=1, description="what demand counts, e.g. 'new cases'")
+    description: str | None = None
+    scope: Scope = Field(default_factory=Scope)
+    rates: Rates | None = None
+    model: ModelRef | None = None
+    projection: Projection = Field(default_factory=Projection)
+    critical_mass: CriticalMass
+    cost: Cost | None = None
+    tiers: TierSettings = Field(default_factory=TierSettings)
+    quality: Literal["high", "moderate", "low"]
+    notes: str | None = None
+    sources: list[Source] = Field(min_length=1)
+
+    _path: Path | None = PrivateAttr(default=None)
+    _rates: tuple[int | None, pd.DataFrame] | None = PrivateAttr(default=None)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, v: list[Source]) -> list[Source]:
+        ids = [s.id for s in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"source ids repeat: {', '.join(dup)}")
+        return v
+
+    @model_validator(mode="after")
+    def _inputs(self) -> Service:
+        if self.kind == "incidence":
+            if self.model is not None:
+                raise ValueError("an incidence service takes 'rates', not 'model'")
+            if self.rates is None:
+                raise ValueError("an incidence service needs 'rates'")
+        elif (self.rates is None) == (self.model is None):
+            raise ValueError("a prevalence service needs exactly one of 'rates' "
+                             "(prevalence per person) or 'model' (stock-and-flow file)")
+        if (self.projection.method == "trend" and self.rates is not None
+                and self.rates.reference_year is None):
+            raise ValueError("a trend needs 'rates.reference_year' (the year the rates describe)")
+        if self.model is not None and self.projection.method != "constant":
+            raise ValueError("a 'model' service projects itself: leave projection constant")
+        return self
+
+    # ---------------------------------------------------------------- conveniences
+    @property
+    def path(self) -> Path | None:
+        """The YAML file the service was read from (``None`` if built in code)."""
+        return self._path
+
+    @property
+    def value(self) -> str:
+        """Name of the demand column: ``cases`` (incidence) or ``patients`` (prevalence)."""
+        return "cases" if self.kind == "incidence" else "patients"
+
+    def source(self, source_id: str) -> Source:
+        """The :class:`Source` with this id."""
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise ParameterError("missing source", source=self._display(), field="sources",
+                             value=source_id)
+
+    def cite(self, source_id: str) -> str:
+        """A one-line citation of a source."""
+        s = self.source(source_id)
+        parts = [s.publisher, s.title, s.section, str(s.year)]
+        return ", ".join(p for p in parts if p)
+
+    def resolve(self, relative: str) -> Path:
+        """A path in the file, resolved from the folder of the YAML file."""
+        p = Path(relative)
+        if p.is_absolute() or self._path is None:
+            return p
+        return (self._path.parent / p).resolve()
+
+    def source_references(self) -> list[tuple[str, str]]:
+        """Every ``(field, source id)`` the file refers to."""
+        refs: list[tuple[str, str]] = []
+        if self.rates is not None:
+            refs.append(("rates.source", self.rates.source))
+            refs.extend((f"rates.derived_from[{i}]", sid)
+                        for i, sid in enumerate(self.rates.derived_from))
+        if self.model is not None:
+            refs.append(("model.source", self.model.source))
+        if self.projection.source is not None:
+            refs.append(("projection.source", self.projection.source))
+        refs.append(("critical_mass.source", self.critical_mass.source))
+        if self.cost is not None:
+            refs.append(("cost.source", self.cost.source))
+        return refs
+
+    def _display(self) -> str:
+        return _display(self._path) if self._path else f"service {self.id}"
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+def _display(path: Path | str) -> str:
+    """A path relative to the working directory when it is inside it (shorter messages)."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def _loc(loc: Sequence[Any]) -> str:
+    out = ""
+    for item in loc:
+        out += f"[{item}]" if isinstance(item, int) else ("." if out else "") + str(item)
+    return out
+
+
+def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (to suggest keys for typos)."""
+    model: Any = Service
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        fld = getattr(model, "model_fields", {}).get(item)
+        if fld is None:
+            return None
+        ann = fld.annotation
+        found = None
+        for cand in _annotation_models(ann):
+            found = cand
+            break
+        if found is None:
+            return None
+        model = found
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _annotation_models(ann: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        yield ann
+        return
+    for arg in getattr(ann, "__args__", ()) or ():
+        yield from _annotation_models(arg)
+
+
+def _validation_error(exc: ValidationError, source: str) -> ParameterError:
+    errors = exc.errors(include_url=False)
+    # A misspelt key shows up twice: as an unknown key and as a missing required one. The
+    # unknown key is the cause, so report it first.
+    errors = sorted(errors, key=lambda e: e.get("type") != "extra_forbidden")
+    first = errors[0]
+    loc = tuple(first.get("loc", ()))
+    field = _loc(loc) or None
+    msg = str(first.get("msg", "invalid value"))
+    kind = first.get("type")
+    value = first.get("input")
+    hint = None
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind == "extra_forbidden":
+        msg = f"unknown key '{loc[-1]}'"
+        value = None
+        owner = _model_at(loc)
+        if owner is not None:
+            keys = list(owner.model_fields)
+            near = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
+            hint = (f"Did you mean '{near[0]}'?" if near else
+                    f"Allowed keys here: {', '.join(keys)}")
+            if near:  # the "missing" error for the intended key is the same mistake
+                errors = [e for e in errors if not (
+                    e.get("type") == "missing" and tuple(e.get("loc", ())) == (*loc[:-1], near[0]))]
+    elif kind == "missing":
+        msg = "required key is missing"
+        value = None
+    if isinstance(value, dict | list):
+        value = None
+    if len(errors) > 1:
+        msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return ParameterError(msg, source=source, field=field, value=value, hint=hint)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> Any:
+    source = _display(path)
+    if not path.is_file():
+        raise ParameterError("file not found", source=source,
+                             hint="Give a service id (see 'hna services list') or a YAML path")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None)
+        context = getattr(exc, "context", None)
+        cmark = getattr(exc, "context_mark", None)
+        if context and cmark is not None and (mark is None or cmark.line != mark.line):
+            problem = f"{problem}; {context} started at line {cmark.line + 1}"
+        raise ParameterError(
+            f"malformed YAML{where}" + (f" ({problem})" if problem else ""),
+            source=source, hint="Fix the YAML syntax (indentation, colons, quotes)",
+        ) from None
+    except UnicodeDecodeError:
+        raise ParameterError("not a text file (UTF-8)", source=source) from None
+
+
+def _check_sources(svc: Service, source: str) -> None:
+    known = {s.id for s in svc.sources}
+    for field, sid in svc.source_references():
+        if sid not in known:
+            near = difflib.get_close_matches(sid, sorted(known), n=1, cutoff=0.6)
+            raise ParameterError(
+                "missing source: no entry in 'sources' has this id", source=source,
+                field=field, value=sid,
+                hint=(f"Did you mean '{near[0]}'?" if near else
+                      f"Add it to 'sources' (known ids: {', '.join(sorted(known))})"),
+            )
+
+
+def _check_files(svc: Service, source: str) -> None:
+    refs = []
+    if svc.rates is not None and svc.rates.file:
+        refs.append(("rates.file", svc.rates.file))
+    if svc.model is not None:
+        refs.append(("model.path", svc.model.path))
+    if svc.projection.history:
+        refs.append(("projection.history", svc.projection.history))
+    for field, rel in refs:
+        if not svc.resolve(rel).is_file():
+            raise ParameterError("referenced file not found", source=source, field=field,
+                                 value=rel, hint="Paths are relative to the service file")
+
+
+def _check_tiers(svc: Service, source: str) -> None:
+    try:
+        from hna.tiers import load_tier_schemes
+    except ImportError:  # pragma: no cover - tiers module is part of the package
+        return
+    cfg = load_tier_schemes()
+    for i, name in enumerate(svc.tiers.schemes):
+        if name not in cfg.schemes:
+            raise ParameterError("unknown tier scheme", source=source,
+                                 field=f"tiers.schemes[{i}]", value=name,
+                                 hint=f"Use one of: {', '.join(cfg.schemes)}")
+
+
+def _parse_service(path: Path, raw: Any) -> Service:
+    source = _display(path)
+    if not isinstance(raw, dict):
+        raise ParameterError("expected a mapping of keys to values at the top level",
+                             source=source, value=type(raw).__name__)
+    try:
+        svc = Service.model_validate(raw)
+    except ValidationError as exc:
+        raise _validation_error(exc, source) from None
+    svc._path = path.resolve()
+    _check_sources(svc, source)
+    _check_files(svc, source)
+    _check_tiers(svc, source)
+    if path.parent.resolve() == SERVICES_DIR.resolve() and svc.id != path.stem:
+        raise ParameterError("id must match the file name", source=source, field="id",
+                             value=svc.id, hint=f"Use id: {path.stem} or rename the file")
+    # Build the rate table now so that band/sex problems surface at load time.
+    if svc.rates is not None:
+        service_rates(svc)
+    return svc
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: str, mtime_ns: int) -> Service:
+    p = Path(path)
+    return _parse_service(p, _read_yaml(p))
+
+
+def _service_path(id_or_path: str | Path) -> Path:
+    s = str(id_or_path)
+    if s.endswith((".yaml", ".yml")) or "/" in s or "\\" in s:
+        return Path(s)
+    path = SERVICES_DIR / f"{s}.yaml"
+    if not path.is_file():
+        ids = [p.stem for p in sorted(SERVICES_DIR.glob("*.yaml"))]
+        near = difflib.get_close_matches(s, ids, n=3, cutoff=0.5)
+        raise ParameterError(
+            "unknown service", field="service", value=s,
+            hint=(f"Did you mean {', '.join(near)}?" if near else
+                  f"Known services: {', '.join(ids)}"),
+        )
+    return path
+
+
+def load_service(id_or_path: str | Path | Service) -> Service:
+    """Load and validate a service by id (``parameters/services/<id>.yaml``) or YAML path.
+
+    Raises:
+        ParameterError: unknown id, missing file, malformed YAML (with line and column),
+            unknown keys, wrong types or values, missing sources or referenced files; the
+            message names the file and the field.
+    """
+    if isinstance(id_or_path, Service):
+        return id_or_path
+    path = _service_path(id_or_path)
+    if not path.is_file():
+        _read_yaml(path)  # raises "file not found"
+    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+def list_services(directory: str | Path | None = None) -> list[str]:
+    """Ids of the services in ``parameters/services`` (or ``directory``), sorted."""
+    d = Path(directory) if directory else SERVICES_DIR
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
+def catalogue(directory: str | Path | None = None) -> pd.DataFrame:
+    """One row per service: id, name, kind, measure, scope, projection, critical mass, quality."""
+    d = Path(directory) if directory else SERVICES_DIR
+    rows = []
+    for sid in list_services(d):
+        s = load_service(d / f"{sid}.yaml")
+        ages = f"{s.scope.age_min:g}+" if s.scope.age_max is None else (
+            f"{s.scope.age_min:g}-{s.scope.age_max:g}")
+        rows.append({
+            "id": s.id, "name": s.name, "kind": s.kind, "measure": s.measure,
+            "ages": ages, "sexes": "/".join(s.scope.sexes),
+            "rates": ("model" if s.model else "table" if s.rates.table else
+                      "counts" if s.rates.counts else "file"),
+            "projection": s.projection.method,
+            "critical_mass": s.critical_mass.minimum_per_centre,
+            "per": s.critical_mass.centre,
+            "status": s.critical_mass.status,
+            "quality": s.quality,
+        })
+    return pd.DataFrame(rows, columns=["id", "name", "kind", "measure", "ages", "sexes", "rates",
+                                       "projection", "critical_mass", "per", "status",
+                                       "quality"])
+
+
+# --------------------------------------------------------------------------------------------
+# Rates
+# --------------------------------------------------------------------------------------------
+
+_SPAN = re.compile(r"^(\d+)\s*(?:-\s*(\d+)|\+)$")
+
+
+def expand_bands(label: str) -> list[str]:
+    """ESP2013 bands covered by a band label: a band, a span on band edges, or ``all``.
+
+    ``'15-44'`` -> ``15-19 ... 40-44``; ``'85+'`` -> ``85-89, 90+``; ``'all'`` -> all 19.
+
+    Raises:
+        ValueError: the label is not a band, or its ends are not band edges.
+    """
+    s = str(label).strip().replace("\u2013", "-").replace(" ", "")
+    if s.lower() in {"all", "allages", "0+"}:
+        return list(AGE_BANDS)
+    if s in AGE_BANDS:
+        return [s]
+    m = _SPAN.match(s)
+    if not m:
+        raise ValueError(f"'{label}' is not an age band")
+    lo = int(m.group(1))
+    hi = None if m.group(2) is None else int(m.group(2))
+    if lo not in BAND_LOWER or (hi is not None and (hi + 1 not in BAND_LOWER or hi < lo)):
+        raise ValueError(f"'{label}' does not start and end on ESP2013 band edges "
+                         "(0, 5, 10 ... 90)")
+    return [b for b, low in zip(AGE_BANDS, BAND_LOWER, strict=True)
+            if low >= lo and (hi is None or low <= hi)]
+
+
+def _sexes(label: str) -> list[str]:
+    return list(SEXES) if label == "persons" else [label]
+
+
+@lru_cache(maxsize=1)
+def _england_cells() -> pd.Series:
+    """England mid-2020 population by (sex, age_band): weights for splitting pooled counts."""
+    from hna.population import default_population
+
+    pop = default_population()
+    return pop.groupby(["sex", "age_band"], observed=True)["population"].sum()
+
+
+def _expand(rows: list[dict], source: str, field: str, value_cols: list[str]) -> pd.DataFrame:
+    """Expand rows with spans and 'persons' to one row per sex x band, checking coverage."""
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            bands = expand_bands(row["age_band"])
+        except ValueError as exc:
+            raise ParameterError(str(exc), source=source, field=f"{field}[{i}].age_band",
+                                 value=row["age_band"],
+                                 hint="Use '0-4' ... '85-89', '90+', a span such as "
+                                 "'15-44' or '85+', or 'all'") from None
+        cells = [(sx, b) for sx in _sexes(row["sex"]) for b in bands]
+        out.append(pd.DataFrame({"sex": [c[0] for c in cells], "age_band": [c[1] for c in cells],
+                                 "row": i, **{c: row[c] for c in value_cols}}))
+    df = pd.concat(out, ignore_index=True)
+    dup = df.duplicated(["sex", "age_band"], keep=False)
+    if dup.any():
+        first = df.loc[dup].iloc[0]
+        rows_hit = sorted(df.loc[dup & (df.sex == first.sex) & (df.age_band == first.age_band),
+                                 "row"])
+        raise ParameterError("rows overlap: a band and sex is given twice", source=source,
+                             field=f"{field}[{rows_hit[-1]}]",
+                             value=f"{first.sex} {first.age_band}",
+                             hint="Each sex and band may appear in one row only")
+    return df
+
+
+def _read_rates_file(svc: Service, source: str) -> tuple[list[dict], str]:
+    path = svc.resolve(svc.rates.file)
+    fsrc = _display(path)
+    try:
+        df = pd.read_csv(path, dtype={"age_band": str, "sex": str}, comment="#")
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a format problem
+        raise DataError(f"cannot read CSV ({exc})", source=fsrc) from None
+    if {"cases", "person_years"} <= set(df.columns):
+        kind, cols = "counts", ["cases", "person_years"]
+    elif "rate" in df.columns:
+        kind, cols = "table", ["rate"]
+    else:
+        raise DataError("missing column", source=fsrc, field="rate",
+                        hint="A rates file has age_band, sex and rate (per `rates.per` "
+                        "person-years), or age_band, sex, cases and person_years")
+    for c in ["age_band", "sex", *cols]:
+        if c not in df.columns:
+            raise DataError("missing column", source=fsrc, field=c)
+    rows = []
+    for i, rec in enumerate(df.to_dict("records")):
+        sex = str(rec["sex"]).strip().lower()
+        sex = {"f": "female", "m": "male", "females": "female", "males": "male",
+               "all": "persons"}.get(sex, sex)
+        if sex not in ("female", "male", "persons"):
+            raise DataError("unknown sex label", source=fsrc, field=f"sex (row {i + 1})",
+                            value=rec["sex"], hint="Use female, male or persons")
+        for c in cols:
+            v = pd.to_numeric(pd.Series([rec[c]]), errors="coerce").iloc[0]
+            if pd.isna(v) or v < 0 or (c == "person_years" and v <= 0):
+                raise DataError("must be a non-negative number" if c != "person_years" else
+                                "must be a positive number", source=fsrc,
+                                field=f"{c} (row {i + 1})", value=rec[c])
+            rec[c] = float(v)
+        rows.append({"age_band": str(rec["age_band"]), "sex": sex, **{c: rec[c] for c in cols}})
+    return rows, kind
+
+
+def service_rates(service: Service | str | Path) -> pd.DataFrame:
+    """The service's rates per person-year as the canonical table, one row per sex x band.
+
+    Columns ``age_band, sex, rate`` and, when the rates carry uncertainty, ``cases,
+    person_years`` with ``rate == cases / person_years``:
+
+    - ``rates.counts`` (or a file of counts): a row covering several cells (a span such as
+      ``'15-44'``, or ``persons``) gives every cell the pooled rate ``cases / person_years``,
+      and its cases and person-years are split between the cells in proportion to the England
+      mid-2020 population of each cell. A sum of independent gamma variates with a common
+      scale is gamma with the summed shape, so the pooled rate's uncertainty is kept for
+      populations shaped like England's.
+    - ``rates.table`` with ``equivalent_cases``: the cases are split between cells in
+      proportion to the cases the rates give in the England mid-2020 population, and
+      ``person_years = cases / rate`` (cells with a zero rate get no cases).
+    - ``rates.table`` without ``equivalent_cases``: fixed rates (no ``cases`` column).
+
+    Bands and sexes outside the service's scope are dropped; every band and sex in scope must
+    have a rate.
+
+    Raises:
+        ParameterError: unknown bands, overlapping rows, bands in scope without a rate.
+    """
+    svc = load_service(service)
+    if svc.rates is None:
+        raise ParameterError("this service has no rates (it uses a model)",
+                             source=svc._display(), field="rates")
+    stamp = None
+    if svc.rates.file:  # rebuild if the CSV changed since the rates were built
+        f = svc.resolve(svc.rates.file)
+        stamp = f.stat().st_mtime_ns if f.is_file() else None
+    if svc._rates is None or svc._rates[0] != stamp:
+        svc._rates = (stamp, _build_rates(svc))
+    return svc._rates[1].copy()
+
+
+def _build_rates(svc: Service) -> pd.DataFrame:
+    source = svc._display()
+    r = svc.rates
+    if r.table is not None:
+        rows, kind, field = [x.model_dump() for x in r.table], "table", "rates.table"
+    elif r.counts is not None:
+        rows, kind, field = [x.model_dump() for x in r.counts], "counts", "rates.counts"
+    else:
+        rows, kind = _read_rates_file(svc, source)
+        field = "rates.file"
+    cols = ["rate"] if kind == "table" else ["cases", "person_years"]
+    df = _expand(rows, source, field, cols)
+    eng = _england_cells()
+    df["england"] = [float(eng.get((s, b), 0.0)) for s, b in zip(df["sex"], df["age_band"],
+                                                                   strict=True)]
+    if kind == "counts":
+        df["rate"] = df["cases"] / df["person_years"]
+        share = df["england"] / df.groupby("row")["england"].transform("sum")
+        df["cases"] = df["cases"] * share
+        df["person_years"] = df["person_years"] * share
+    else:
+        df["rate"] = df["rate"] / r.per
+    w = scope_weights(svc)
+    df["weight"] = [w.get((s, b), 0.0) for s, b in zip(df["sex"], df["age_band"], strict=True)]
+    need = [k for k, v in w.items() if v > 0]
+    have = set(zip(df["sex"], df["age_band"], strict=True))
+    gone = [k for k in need if k not in have]
+    if gone:
+        shown = ", ".join(f"{s} {b}" for s, b in gone[:4]) + (" ..." if len(gone) > 4 else "")
+        raise ParameterError(f"no rate for {len(gone)} band(s) in the service's scope",
+                             source=source, field=field, value=shown,
+                             hint="Give a rate for every band and sex in scope, or narrow "
+                             "'scope'")
+    df = df[df["weight"] > 0].copy()
+    if kind == "table" and r.equivalent_cases is not None:
+        expected = df["rate"] * df["england"]
+        total = expected.sum()
+        if total <= 0:
+            raise ParameterError("equivalent_cases needs some positive rates", source=source,
+                                 field="rates.equivalent_cases")
+        df["cases"] = r.equivalent_cases * expected / total
+        df["person_years"] = np.where(df["rate"] > 0, df["cases"] / df["rate"].where(
+            df["rate"] > 0, 1.0), df["england"].clip(lower=1.0))
+    out_cols = ["age_band", "sex", "rate"] + (["cases", "person_years"]
+                                              if "cases" in df.columns else [])
+    out = df[out_cols].copy()
+    from hna.bands import AGE_BAND_DTYPE, SEX_DTYPE
+
+    out["age_band"] = out["age_band"].astype(AGE_BAND_DTYPE)
+    out["sex"] = out["sex"].astype(SEX_DTYPE)
+    return out.sort_values(["sex", "age_band"]).reset_index(drop=True)
+
+
+def scope_weights(service: Service | str | Path) -> dict[tuple[str, str], float]:
+    """Share of each (sex, band)'s population inside the service's scope, in [0, 1].
+
+    A band shares ``overlap / 5`` of its people with the age range ``[age_min, age_max + 1)``
+    (ages spread evenly within a band; ``90+`` taken as ages 90-99). Sexes outside the scope
+    get 0.
+    """
+    svc = load_service(service)
+    lo = svc.scope.age_min
+    hi = np.inf if svc.scope.age_max is None else svc.scope.age_max + 1
+    out = {}
+    for sex in SEXES:
+        for band, low in zip(AGE_BANDS, BAND_LOWER, strict=True):
+            top = low + (10 if band == "90+" else 5)
+            overlap = max(0.0, min(hi, top) - max(lo, low))
+            w = overlap / (top - low) if sex in svc.scope.sexes else 0.0
+            out[(sex, band)] = float(min(1.0, w))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Schema, hashing, validation of many files
+# --------------------------------------------------------------------------------------------
+
+
+def service_schema() -> dict:
+    """JSON Schema of a service file (published as ``docs/schema/service.schema.json``)."""
+    schema = Service.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://hna.invalid/schema/service.schema.json"
+    schema["title"] = "hna service parameters"
+    return schema
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+def parameter_hash(service: Service | str | Path, settings: dict | None = None) -> str:
+    """SHA-256 of the canonical service (JSON, sorted keys), its referenced files and settings.
+
+    Formatting, comments and key order in the YAML do not change the hash; any value does.
+    """
+    svc = load_service(service)
+    files = {}
+    if svc.rates is not None and svc.rates.file:
+        files["rates.file"] = _file_digest(svc.resolve(svc.rates.file))
+    if svc.model is not None:
+        files["model.path"] = _file_digest(svc.resolve(svc.model.path))
+    if svc.projection.history:
+        files["projection.history"] = _file_digest(svc.resolve(svc.projection.history))
+    payload = {"service": svc.model_dump(mode="json"), "files": files,
+               "settings": settings or {}}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _kind_of(path: Path, raw: Any) -> str:
+    parent = path.parent.name
+    if parent in {"services", "footprints", "runs", "models", "appraisal"}:
+        return {"services": "service", "footprints": "footprints", "runs": "run",
+                "models": "model", "appraisal": "appraisal"}[parent]
+    if isinstance(raw, dict):
+        if "footprints" in raw:
+            return "footprints"
+        if "schemes" in raw and "carter_rules" in raw:
+            return "tiers"
+        if "kind" in raw and "critical_mass" in raw:
+            return "service"
+    if path.name == "tiers.yaml":
+        return "tiers"
+    return "service"
+
+
+def _validate_other(kind: str, path: Path) -> str:
+    """Validate a non-service file with its owner's loader; returns a description."""
+    if kind == "footprints":
+        from hna.geography import read_footprint_file
+
+        fps = read_footprint_file(path)
+        return f"footprints ({len(fps)}: {', '.join(f.code for f in fps)})"
+    if kind == "tiers":
+        from hna.tiers import load_tier_schemes
+
+        cfg = load_tier_schemes(path)
+        return f"tier schemes ({', '.join(cfg.schemes)})"
+    if kind == "model":
+        try:
+            from hna.prevalence import load_rrt_parameters
+        except ImportError:
+            return "model file (not checked: hna.prevalence has no load_rrt_parameters)"
+        load_rrt_parameters(path)
+        return "RRT model parameters"
+    if kind == "run":
+        try:
+            import hna.batch as batch
+        except ImportError:
+            return "run spec (not checked: hna.batch is not available)"
+        loader = next((getattr(batch, n) for n in ("load_runspec", "load_run_spec", "read_run_spec",
+                                                   "load_spec") if hasattr(batch, n)), None)
+        if loader is None:
+            return "run spec (not checked: hna.batch has no run spec loader)"
+        loader(path)
+        return "run spec"
+    if kind == "appraisal":
+        import hna.appraisal as appraisal
+
+        loaders = {"segmentation": "load_segmentation", "prioritisation": "load_prioritisation",
+                   "thames_valley": "load_thames_valley",
+                   "fitness_for_purpose": "load_fitness_framework"}
+        name = loaders.get(path.stem)
+        if name is None or not hasattr(appraisal, name):
+            return "appraisal file (not checked: no loader for this name)"
+        getattr(appraisal, name)(path)
+        return f"appraisal framework ({path.stem})"
+    raise ParameterError("cannot tell what kind of parameter file this is", source=_display(path))
+
+
+def validate_files(paths: Iterable[str | Path]) -> list[dict]:
+    """Validate parameter files: services, footprints, tier schemes, run specs, models.
+
+    The kind is taken from the folder (``services/``, ``footprints/``, ``runs/``,
+    ``models/``, ``appraisal/``) or, elsewhere, from the top-level keys.
+
+    Returns:
+        One dict per file: ``path, kind, ok, message`` (``message`` is the one-line error, or
+        a short description of what was validated).
+    """
+    out = []
+    for p in paths:
+        path = Path(p)
+        kind = "service"
+        try:
+            raw = _read_yaml(path)
+            kind = _kind_of(path, raw)
+            if kind == "service":
+                svc = _parse_service(path, raw)
+                msg = f"service {svc.id} ({svc.kind}, {svc.quality} quality)"
+            else:
+                msg = _validate_other(kind, path)
+            out.append({"path": str(p), "kind": kind, "ok": True, "message": msg})
+        except HnaError as exc:
+            out.append({"path": str(p), "kind": kind, "ok": False, "message": str(exc)})
+    return out

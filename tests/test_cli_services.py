@@ -1,0 +1,74 @@
+"""`hna project`, `hna services list` and `hna validate`: output, errors, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from hna.cli import app
+from tests.conftest import REPO, TEST_DATA
+
+runner = CliRunner()
+
+
+def _run(args: list[str]):
+    return runner.invoke(app.typer_app, args)
+
+
+def test_project_csv_has_intervals_centres_and_tiers(tmp_path):
+    out = tmp_path / "sw.csv"
+    res = _run(["project", "soft_tissue_sarcoma", "--footprint", "E12000009", "--years",
+                "2025:2026", "--draws", "200", "--centres", "2", "--format", "csv",
+                "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert df["year"].tolist() == [2025, 2026]
+    for col in ["mean_cases", "q0.025", "q0.975", "centres_on_mean", "p_viable",
+                "tier_emscg_2009", "planning_population", "parameter_hash"]:
+        assert col in df.columns
+    assert (df["centres_on_mean"] == (df["mean_cases"] // 100)).all()
+
+
+def test_project_table_answers_the_question():
+    res = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                "--draws", "100", "--centres", "2"])
+    assert res.exit_code == 0, res.output
+    assert "Probability that each of the 2 sarcoma MDTs reach 100" in res.stdout
+    assert "tier emscg_2009: regional" in res.stdout
+
+
+def test_project_json_is_records():
+    res = _run(["project", "haemophilia", "-f", "E54000036", "--years", "2030", "--draws", "50",
+                "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert rows[0]["year"] == 2030 and rows[0]["mean_patients"] > 0
+
+
+def test_project_error_is_one_line_exit_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "never.csv"
+    res = _run(["project", "soft_tissue_sarcoma", "--footprint", "E99999999", "--format", "csv",
+                "--output", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("error: ")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_services_list():
+    res = _run(["services", "list", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(io.StringIO(res.stdout))
+    assert {"soft_tissue_sarcoma", "bone_sarcoma", "dialysis"} <= set(df["id"])
+
+
+def test_validate_good_and_bad_files():
+    good = _run(["validate", str(REPO / "parameters" / "services" / "dialysis.yaml"),
+                 str(REPO / "parameters" / "footprints" / "historical.yaml")])
+    assert good.exit_code == 0, good.output
+    assert good.stdout.count("ok: ") == 2
+    bad = _run(["validate", str(TEST_DATA / "services" / "missing_source.yaml")])
+    assert bad.exit_code == 2
+    assert bad.stderr.count("\n") == 1 and "missing source" in bad.stderr

@@ -1,0 +1,207 @@
+"""Demand: expected cases by hand, scope, projections, determinism, metadata, dialysis."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hna
+from hna.bands import AGE_BANDS
+from hna.demand import level_demand, parse_years, rate_multipliers, service_demand
+from hna.errors import ParameterError
+from hna.services import load_service
+from hna.thresholds import assess
+
+
+def tiny_population() -> pd.DataFrame:
+    """One district (Hartlepool's code), 10,000 people in every band and sex, mid-2020."""
+    return pd.DataFrame([{"area_code": "E06000001", "sex": s, "age_band": b, "year": 2020,
+                          "population": 10_000.0}
+                         for s in ("female", "male") for b in AGE_BANDS])
+
+
+def tiny_service(tmp_path, extra: str = "", scope: str = "", sid: str = "tiny"):
+    """5 per 100,000 at ages 0-44 and 20 per 100,000 at 45+, both sexes; minimum 20 a year.
+
+    On tiny_population: 0-44 is 9 bands x 2 sexes x 10,000 = 180,000 people -> 9 cases;
+    45+ is 10 bands x 2 x 10,000 = 200,000 -> 40 cases; 49 in all, from 380,000 people.
+    """
+    path = tmp_path / f"{sid}.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        id: {sid}
+        name: Tiny service
+        kind: incidence
+        measure: new cases
+        {scope}
+        rates:
+          reference_year: 2020
+          table:
+            - {{age_band: "0-44", sex: persons, rate: 5}}
+            - {{age_band: "45+", sex: persons, rate: 20}}
+          source: made_up
+        {extra}
+        critical_mass:
+          minimum_per_centre: 20
+          unit: new cases per centre per year
+          centre: centre
+          status: local_assumption
+          source: made_up
+        quality: low
+        sources:
+          - {{id: made_up, publisher: hna tests, title: fixture, year: 2025}}
+        """))
+    return load_service(path)
+
+
+def test_expected_cases_hand_checked(tmp_path):
+    r = service_demand(tiny_service(tmp_path), "E06000001", years=[2020], draws=0,
+                       population=tiny_population())
+    row = r.summary.iloc[0]
+    assert row["population"] == 380_000
+    assert row["expected"] == pytest.approx(49.0)
+    assert row["crude_per_100k"] == pytest.approx(49 / 380_000 * 1e5)
+    assert r.by_band["expected"].sum() == pytest.approx(49.0)
+    b = r.by_band.set_index(["sex", "age_band"])
+    assert b.loc[("male", "50-54"), "expected"] == pytest.approx(10_000 * 20e-5)  # 2 cases
+
+
+def test_scope_counts_part_of_a_band(tmp_path):
+    svc = tiny_service(tmp_path, scope="scope: {age_min: 18}")
+    r = service_demand(svc, "E06000001", years=[2020], draws=0, population=tiny_population())
+    # 0-14 out; 15-19 counts 2/5 (ages 18, 19); 20-44 in full:
+    # (0.4 + 5 bands) x 20,000 x 5e-5 = 5.4; 45+ = 40 -> 45.4
+    assert r.summary.iloc[0]["expected"] == pytest.approx(45.4)
+
+
+def test_draws_are_seeded(tmp_path):
+    svc = tiny_service(tmp_path)
+    kw = {"years": [2020], "draws": 300, "population": tiny_population()}
+    a = service_demand(svc, "E06000001", seed=11, **kw)
+    b = service_demand(svc, "E06000001", seed=11, **kw)
+    c = service_demand(svc, "E06000001", seed=12, **kw)
+    assert a.draws.equals(b.draws)
+    assert not a.draws["cases"].equals(c.draws["cases"])
+
+
+def test_fixed_rates_give_poisson_draws(tmp_path):
+    r = service_demand(tiny_service(tmp_path), "E06000001", years=[2020], draws=4000, seed=3,
+                       population=tiny_population())
+    d = r.draws_matrix()[0]
+    # Poisson(49): mean 49, variance 49; 4,000 draws give standard errors 0.11 and about 1.1
+    assert d.mean() == pytest.approx(49, abs=0.5)
+    assert d.var(ddof=1) == pytest.approx(49, abs=5)
+    assert r.summary.iloc[0]["q0.5"] == pytest.approx(49, abs=1)
+
+
+def test_meta_records_provenance(tmp_path):
+    r = service_demand(tiny_service(tmp_path), "E06000001", years=[2020], draws=10, seed=4,
+                       population=tiny_population())
+    m = r.meta
+    assert m["hna_version"] == hna.__version__
+    assert m["data_vintages"] == hna.data_vintages()
+    assert m["seed"] == 4 and m["draws"] == 10
+    assert len(m["parameter_hash"]) == 64
+    assert "projection" in m and r.summary.attrs["meta"] is m
+    r2 = service_demand(tiny_service(tmp_path), "E06000001", years=[2020], draws=10, seed=5,
+                        population=tiny_population())
+    assert r2.meta["parameter_hash"] != m["parameter_hash"]
+
+
+def test_trend_multiplier_compounds_and_damps(tmp_path):
+    svc = tiny_service(tmp_path, extra=textwrap.dedent("""\
+        projection: {method: trend, annual_change_percent: 2, source: made_up}"""))
+    m = rate_multipliers(svc, [2020, 2022, 2025]).groupby("year")["multiplier"].first()
+    assert m[2020] == pytest.approx(1.0)
+    assert m[2025] == pytest.approx(1.02 ** 5)
+    damped = tiny_service(tmp_path, sid="damped", extra=textwrap.dedent("""\
+        projection: {method: trend, annual_change_percent: 2, damping: 0.5, source: made_up}"""))
+    md = rate_multipliers(damped, [2022]).iloc[0]["multiplier"]
+    assert md == pytest.approx(1.02 ** (0.5 + 0.25))  # drift damped by 0.5 each year
+    # applied to demand: 2025 demand uses rates x 1.02^5 on the 2025 population
+    r = service_demand(svc, "E06000001", years=[2025], draws=0)
+    r0 = service_demand(tiny_service(tmp_path, sid="flat"), "E06000001", years=[2025], draws=0)
+    assert r.summary.iloc[0]["expected"] == pytest.approx(
+        r0.summary.iloc[0]["expected"] * 1.02 ** 5)
+
+
+def test_trend_fitted_to_history(tmp_path):
+    rows = []
+    for year in range(2010, 2020):
+        for s in ("female", "male"):
+            for b in AGE_BANDS:
+                py = 1_000_000.0
+                rows.append({"age_band": b, "sex": s, "year": year, "person_years": py,
+                             "cases": round(20e-5 * py * 1.03 ** (year - 2019))})
+    pd.DataFrame(rows).to_csv(tmp_path / "history.csv", index=False)
+    svc = tiny_service(tmp_path, extra="projection: {method: trend, history: history.csv}")
+    m = rate_multipliers(svc, [2021]).iloc[0]["multiplier"]
+    assert m == pytest.approx(1.03 ** 1, rel=2e-3)  # reference year 2020 -> one year of drift
+
+
+def test_nordpred_projection_scales_rates_by_the_projected_change(tmp_path):
+    groups = [f"{lo}-{lo + 4}" for lo in range(0, 85, 5)] + ["85+"]
+    rows = []
+    for k, start in enumerate(range(1995, 2020, 5)):
+        for s in ("female", "male"):
+            for g, grp in enumerate(groups):
+                py = 5_000_000.0
+                rate = (2 + g) * 1e-5 * 1.10 ** k  # rising 10% a period
+                rows.append({"sex": s, "age_band": grp, "period": f"{start}-{start + 4}",
+                             "cases": round(rate * py), "person_years": py})
+    pd.DataFrame(rows).to_csv(tmp_path / "periods.csv", index=False)
+    svc = tiny_service(tmp_path, extra="projection: {method: nordpred, history: periods.csv}")
+    m = rate_multipliers(svc, [2019, 2022, 2030]).set_index(["year", "sex", "age_band"])[
+        "multiplier"]
+    assert m.xs(2019, level="year").eq(1.0).all()  # inside the last observed period
+    older = m.xs((2022, "male", "60-64"), level=("year", "sex", "age_band")).item()
+    later = m.xs((2030, "male", "60-64"), level=("year", "sex", "age_band")).item()
+    assert 1.0 < older < later  # the rise continues (damped by cuttrend)
+
+
+def test_level_demand_sums_to_england(tmp_path):
+    svc = load_service("bone_sarcoma")
+    icb = level_demand(svc, "icb", years=[2030], draws=0)
+    eng = service_demand(svc, "E92000001", years=[2030], draws=0)
+    assert icb.summary["area_code"].nunique() == 42
+    assert icb.summary["expected"].sum() == pytest.approx(eng.summary["expected"].item(),
+                                                          rel=1e-9)
+
+
+def test_south_west_two_sts_centres_now_and_2040():
+    r = service_demand("soft_tissue_sarcoma", "E12000009", years="2025:2040", draws=1000,
+                       seed=1)
+    a = assess(r, n_centres=2)
+    now, later = a.headline["now"], a.headline["horizon"]
+    # about 5.8m people x roughly 8.7 per 100,000 (older than England) = about 500 a year
+    assert 450 < now["mean"] < 560 and now["mean"] < later["mean"]
+    assert now["q0.025"] > 200 and now["p_viable"] == 1.0 and later["p_viable"] == 1.0
+    assert "Probability that each of the 2 sarcoma MDTs reach 100: 1.00 -> yes" in a.verdict
+
+
+def test_dialysis_poisson_draws_match_the_models_own_draws():
+    kw = {"years": "2025:2027", "draws": 300, "seed": 3}
+    fast = service_demand("dialysis", "E06000001", **kw)
+    slow = service_demand("dialysis", "E06000001", model_draws="simulate", **kw)
+    exp = fast.summary["expected"].to_numpy()
+    assert np.allclose(exp, slow.summary["expected"].to_numpy())
+    assert 20 < exp[0] < 80  # Hartlepool: about 93,000 people, ~45 on in-centre HD
+    sim = slow.draws_matrix()
+    # the model's draws are Poisson year by year: mean and variance both equal the expected
+    assert np.allclose(sim.mean(axis=1), exp, atol=4 * np.sqrt(exp / 300))
+    assert np.allclose(sim.var(axis=1, ddof=1) / exp, 1.0, atol=0.3)
+
+
+def test_parse_years():
+    assert parse_years("2025:2027") == [2025, 2026, 2027]
+    assert parse_years(2030) == [2030]
+    assert parse_years("2030,2025") == [2025, 2030]
+    with pytest.raises(ParameterError):
+        parse_years("soon")
+
+
+def test_unknown_footprint_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="unknown area code"):
+        service_demand("bone_sarcoma", "E99999999", years=[2025], draws=0)
