@@ -42,6 +42,7 @@ __all__ = [
     "service_tiers",
     "Assessment",
     "assess",
+    "overview",
 ]
 
 _EPS = 1e-9  # so that 200 / 100 is 2 centres despite floating point
@@ -411,3 +412,67 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
         f"(= {_fmt(m)} / England crude rate {h['england_crude_per_100k']:.2f} per 100,000); "
         f"tier {tiers}. Parameter quality: {h['quality']}.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Overview: which footprint fits which service
+# --------------------------------------------------------------------------------------------
+
+
+def overview(
+    services: Sequence[Any],
+    level: str | None = "nhs_region",
+    footprints: Sequence[str] | None = None,
+    years: Sequence[int] = (2025, 2040),
+    *,
+    edges: str | None = None,
+) -> pd.DataFrame:
+    """Demand, centres sustainable and fit of every footprint for every service.
+
+    For each service and footprint (all footprints of ``level``, or an explicit list), the
+    expected annual demand in the first and last of ``years`` (deterministic: rate x
+    population, or the model's expected-value run), the centres it sustains at the service's
+    critical mass (floor(demand / minimum)), the service's minimum planning population (minimum /
+    England crude rate) and its commissioning tier under the first scheme of the service file.
+    A footprint "fits" a service when it sustains at least one centre at the horizon.
+
+    Returns:
+        One row per service x footprint: ``service, service_name, area_code, name, population,
+        demand_now, demand_horizon, centres_now, centres_horizon, minimum_per_centre,
+        planning_population, tier, fits``.
+    """
+    from hna.demand import level_demand, service_demand
+    from hna.services import load_service
+
+    ys = sorted({int(y) for y in years})
+    if len(ys) < 1:
+        raise ParameterError("no years given", field="years", value=years)
+    now, horizon = ys[0], ys[-1]
+    rows = []
+    for s in services:
+        svc = load_service(s)
+        if footprints:
+            res = service_demand(svc, list(footprints), years=[now, horizon], draws=0)
+        else:
+            res = level_demand(svc, level or "nhs_region", years=[now, horizon], draws=0)
+        m = svc.critical_mass.minimum_per_centre
+        plan = planning_population(m, _england_crude(svc, now))
+        tiers = service_tiers(svc, plan, edges=edges)
+        tier = tiers["tier"].iloc[0] if len(tiers) else None
+        piv = res.summary.pivot_table(index=["area_code", "name"], columns="year",
+                                      values=["expected", "population"], observed=True)
+        for (code, name), r in piv.iterrows():
+            d_now, d_hor = float(r[("expected", now)]), float(r[("expected", horizon)])
+            rows.append({
+                "service": svc.id, "service_name": svc.name, "area_code": code, "name": name,
+                "population": float(r[("population", now)]),
+                "demand_now": d_now, "demand_horizon": d_hor,
+                "centres_now": int(centres_sustainable(d_now, m)),
+                "centres_horizon": int(centres_sustainable(d_hor, m)),
+                "minimum_per_centre": m, "planning_population": plan,
+                "tier": None if pd.isna(tier) else tier,
+                "fits": bool(centres_sustainable(d_hor, m) >= 1),
+            })
+    out = pd.DataFrame(rows)
+    out.attrs["years"] = (now, horizon)
+    return out

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-
-__all__ = ["new_figure", "add_source", "PALETTE", "A4_WIDTH"]
+__all__ = ["new_figure", "add_source", "show", "PALETTE", "A4_WIDTH"]
 
 #: Usable width of an A4 page with 2 cm margins, in inches.
 A4_WIDTH = 6.7
@@ -31,3 +28,13 @@ def add_source(fig, text: str) -> None:
     fig.text(0.01, 0.005, f"Source: {text}", fontsize=7, color="#555555", ha="left", va="bottom",
              wrap=True)
     fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.16))
+
+
+def show(fig) -> None:
+    """Display a figure in a notebook (or report) once, then close it to free memory."""
+    try:
+        from IPython.display import display
+
+        display(fig)
+    finally:
+        plt.close(fig)
