@@ -1,0 +1,862 @@
+"""Reports of a batch run: headline records, HTML rendering, the index page, the manifest.
+
+What lives here:
+
+* :func:`record_headline` / :func:`write_headline`: a notebook records its headline results
+  (a small JSON-typed dict) for the run index; the batch runner tells the kernel where to write
+  them through the environment variable :data:`HEADLINE_ENV`.
+* :func:`suppress_small`: small-number suppression for tables of observed counts, as in
+  published NHS statistics.
+* :func:`render_html`: an executed notebook as a reviewer's HTML page (no code by default).
+* :func:`write_index`, :func:`write_summary_csv`, :func:`read_manifest`,
+  :func:`write_manifest`: the run-level outputs.
+* :func:`atomic_write_text` / :func:`atomic_write_bytes`: every file is written to a temporary
+  file in the same directory and renamed into place, so no reader ever sees half a file.
+
+This module is imported inside notebook kernels, so importing it is cheap: nbconvert and
+pandas are imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import math
+import os
+import re
+import secrets
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hna.errors import DataError, ParameterError
+
+__all__ = [
+    "HEADLINE_ENV",
+    "SUPPRESSION_THRESHOLD",
+    "TMP_SUFFIX",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "data_hash",
+    "data_vintages",
+    "read_headline",
+    "read_manifest",
+    "record_headline",
+    "remove_stale_tmp",
+    "render_html",
+    "suppress_small",
+    "to_json_value",
+    "write_headline",
+    "write_index",
+    "write_manifest",
+    "write_summary_csv",
+]
+
+#: Environment variable through which ``hna run`` tells a notebook kernel where to write its
+#: headline JSON. Unset in an interactive session, where :func:`record_headline` writes nothing.
+HEADLINE_ENV = "HNA_HEADLINE_PATH"
+
+#: Default small-number threshold: observed counts from 1 to 4 are shown as ``*``.
+SUPPRESSION_THRESHOLD = 5
+
+#: Suffix of the temporary files used for atomic writes (``.<name>.<8 hex>.tmp``).
+TMP_SUFFIX = ".tmp"
+_TMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+
+MANIFEST_NAME = "manifest.json"
+INDEX_NAME = "index.html"
+SUMMARY_NAME = "summary.csv"
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic writes
+# --------------------------------------------------------------------------------------------
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, then rename.
+
+    The temporary file is named ``.<name>.<8 hex digits>.tmp`` and is removed if anything
+    (including KeyboardInterrupt) interrupts the write. Parent directories are created.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically; ``data`` must be JSON-typed."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return atomic_write_text(path, text)
+
+
+def remove_stale_tmp(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporary files left under ``directory`` by an interrupted atomic write.
+
+    Only files named like those :func:`atomic_write_bytes` creates are touched. Returns them.
+    """
+    removed = []
+    root = Path(directory)
+    if not root.is_dir():
+        return removed
+    for path in root.rglob(f"*{TMP_SUFFIX}"):
+        if path.is_file() and _TMP_RE.match(path.name):
+            try:
+                path.unlink()
+                removed.append(path)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+# --------------------------------------------------------------------------------------------
+# JSON-typed values
+# --------------------------------------------------------------------------------------------
+
+
+def to_json_value(
+    value: Any,
+    *,
+    field: str = "value",
+    source: str | None = None,
+    nonfinite: str = "error",
+) -> Any:
+    """Return ``value`` as plain JSON types (None, bool, int, float, str, list, dict).
+
+    NumPy scalars become Python scalars and NumPy arrays become (nested) lists; ``str``,
+    ``int`` and ``float`` subclasses become the plain type. Dict keys must be strings.
+    Anything else (tuples, sets, dates, objects) is rejected with a
+    :class:`~hna.errors.ParameterError` naming ``field``.
+
+    Args:
+        value: the value to convert.
+        field: the name used in error messages (nested items get ``field[0]``, ``field.key``).
+        source: the file or table named in error messages.
+        nonfinite: ``"error"`` rejects NaN and infinities (they are not JSON); ``"null"``
+            turns them into ``None``.
+    """
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):  # pragma: no cover - True/False handled above
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return float(value)
+        if nonfinite == "null":
+            return None
+        raise ParameterError(
+            "is not a finite number", source=source, field=field, value=value,
+            hint="JSON has no NaN or infinity; use null for a missing value",
+        )
+    if isinstance(value, list):
+        return [
+            to_json_value(item, field=f"{field}[{i}]", source=source, nonfinite=nonfinite)
+            for i, item in enumerate(value)
+        ]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ParameterError(
+                    "has a key that is not a string", source=source, field=field, value=key,
+                    hint="Use text keys",
+                )
+            out[str(key)] = to_json_value(
+                item, field=f"{field}.{key}", source=source, nonfinite=nonfinite
+            )
+        return out
+    module = type(value).__module__
+    if module == "numpy" or module.startswith("numpy."):
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return to_json_value(value.tolist(), field=field, source=source, nonfinite=nonfinite)
+        if isinstance(value, np.generic):
+            item = value.item()
+            if isinstance(item, bool | int | float | str) or item is None:
+                return to_json_value(item, field=field, source=source, nonfinite=nonfinite)
+    raise ParameterError(
+        f"has type {type(value).__name__}, which is not a JSON type", source=source,
+        field=field, value=value,
+        hint="Use null, true/false, numbers, text, lists or mappings with text keys",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Headline results
+# --------------------------------------------------------------------------------------------
+
+
+def _clean_headline(data: Any) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ParameterError(
+            "headline results must be a mapping of names to values", field="headline",
+            value=data, hint="Pass a dict such as {'cases_2040': 123.4}",
+        )
+    return to_json_value(dict(data), field="headline", nonfinite="null")
+
+
+def write_headline(
+    data: Mapping[str, Any], path: str | os.PathLike[str] | None = None
+) -> Path | None:
+    """Write headline results ``data``, replacing any recorded before, atomically.
+
+    ``path`` defaults to the file named by :data:`HEADLINE_ENV` (set by ``hna run``); with
+    neither, the values are only checked and nothing is written. Values are converted as in
+    :func:`record_headline`, which is the usual call from a notebook (it merges instead).
+
+    Returns:
+        The path written, or None.
+    """
+    clean = _clean_headline(data)
+    target = path if path is not None else os.environ.get(HEADLINE_ENV)
+    if not target:
+        return None
+    return atomic_write_json(target, clean)
+
+
+def read_headline(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a headline JSON file written by :func:`write_headline`."""
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise DataError("headline file does not hold a JSON object", source=str(path))
+    return data
+
+
+def record_headline(
+    data: Mapping[str, Any], *, path: str | os.PathLike[str] | None = None
+) -> Path | None:
+    """Record the headline results of the running notebook for the run index.
+
+    Call it from a notebook with a small dict of the numbers a reviewer should see first,
+    e.g. ``record_headline({"cases_2025": c25, "cases_2040": c40, "centres_needed": k})``.
+    Values may be Python or NumPy numbers, text, booleans, None, lists or dicts; NaN and
+    infinity are stored as null. Repeated calls merge into the same record (later keys win).
+
+    Under ``hna run`` the kernel's environment variable :data:`HEADLINE_ENV` names the file;
+    in an interactive session it is unset and nothing is written (the values are still checked,
+    so a notebook that would fail in a batch fails interactively too).
+
+    Returns:
+        The path written, or None when there is nowhere to write.
+    """
+    clean = _clean_headline(data)
+    target = path if path is not None else os.environ.get(HEADLINE_ENV)
+    if not target:
+        return None
+    merged: dict[str, Any] = {}
+    if os.path.exists(target):
+        try:
+            merged = read_headline(target)
+        except (OSError, ValueError):
+            merged = {}
+    merged.update(clean)
+    return atomic_write_json(target, merged)
+
+
+# --------------------------------------------------------------------------------------------
+# Small-number suppression
+# --------------------------------------------------------------------------------------------
+
+
+def suppress_small(
+    df: Any,
+    columns: str | Sequence[str],
+    threshold: int = SUPPRESSION_THRESHOLD,
+    *,
+    marker: str = "*",
+    suppress_zero: bool = False,
+) -> Any:
+    """Hide small observed counts in a table before it is shown or published.
+
+    Counts ``c`` with ``0 < c < threshold`` (by default 1 to 4) in ``columns`` are replaced by
+    ``marker`` (``"*"``; ``"<5"`` is another common choice), following the practice of
+    published NHS statistics. Zeros are shown unless ``suppress_zero``; missing values stay
+    missing. Use it on counts from user-supplied patient-level data, not on modelled
+    expectations or on rates.
+
+    Args:
+        df: a pandas DataFrame (not modified).
+        columns: the count column(s) to suppress.
+        threshold: the smallest count that is shown (default :data:`SUPPRESSION_THRESHOLD`).
+        marker: the text shown instead of a suppressed count.
+        suppress_zero: also hide zeros.
+
+    Returns:
+        A copy of ``df`` in which the suppressed columns have object dtype.
+
+    Raises:
+        DataError: a column is missing, not numeric or holds a negative count.
+        ParameterError: the threshold is not a positive integer.
+    """
+    import pandas as pd
+
+    if isinstance(columns, str):
+        columns = [columns]
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise ParameterError(
+            "must be a positive whole number", field="threshold", value=threshold,
+            hint="NHS publications typically use 5 (or 8 for some HES tables)",
+        )
+    out = df.copy()
+    for column in columns:
+        if column not in out.columns:
+            raise DataError(
+                "column not found", field=column,
+                hint=f"Columns present: {', '.join(map(str, out.columns))}",
+            )
+        values = out[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise DataError(
+                "must hold numeric counts to be suppressed", field=column,
+                value=str(values.dtype),
+            )
+        if (values < 0).any():
+            raise DataError(
+                "holds a negative count", field=column, value=values[values < 0].iloc[0],
+            )
+        hide = values < threshold
+        if not suppress_zero:
+            hide &= values > 0
+        out[column] = values.astype(object).where(~hide, marker)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------------------------
+
+
+#: Documentation files next to the data; they do not change results, so they are not hashed.
+_DOC_SUFFIXES = (".md", ".rst", ".txt")
+
+
+def _hna_data_files() -> list[tuple[str, bytes]]:
+    from importlib.resources import files
+
+    try:
+        root = files("hna").joinpath("data")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - always present
+        return []
+    found: list[tuple[str, bytes]] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if not node.is_dir():
+            return
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            name = f"{prefix}{child.name}"
+            if child.name.startswith(".") or child.name == "__pycache__":
+                continue
+            if child.name.endswith(_DOC_SUFFIXES):
+                continue
+            if child.is_dir():
+                walk(child, name + "/")
+            elif child.is_file():
+                found.append((name, child.read_bytes()))
+
+    walk(root, "hna/data/")
+    return found
+
+
+def data_hash(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
+    """SHA-256 over the bundled data files (``hna/data``) and any ``extra_dirs``.
+
+    Used to decide whether a finished job's inputs changed; ``extra_dirs`` are typically the
+    project's ``parameters/services`` and ``parameters/footprints`` folders. Documentation
+    (``.md``, ``.rst``, ``.txt``) and hidden files are left out.
+    """
+    digest = hashlib.sha256()
+    entries = _hna_data_files()
+    for extra in extra_dirs:
+        base = Path(extra)
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in path.relative_to(base).parts):
+                continue
+            if path.name.endswith(_DOC_SUFFIXES):
+                continue
+            entries.append((f"{base.name}/{path.relative_to(base).as_posix()}", path.read_bytes()))
+    for name, content in entries:
+        digest.update(name.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def data_vintages() -> dict[str, Any]:
+    """The vintages of the bundled data, for the manifest.
+
+    Uses ``hna.data_vintages()`` when the package provides it; otherwise reads the ``vintage``
+    key (at the top level or under ``metadata``) of each JSON file in ``hna/data``.
+    """
+    import hna
+
+    provider = getattr(hna, "data_vintages", None)
+    if callable(provider):
+        try:
+            return to_json_value(dict(provider()), field="data_vintages", nonfinite="null")
+        except Exception as exc:  # noqa: BLE001 - provenance must not stop a run
+            return {"_error": f"hna.data_vintages() failed: {exc}"}
+    vintages: dict[str, Any] = {}
+    for name, content in _hna_data_files():
+        if not name.endswith(".json"):
+            continue
+        try:
+            meta = json.loads(content)
+        except ValueError:
+            continue
+        if not isinstance(meta, dict):
+            continue
+        key = name.removeprefix("hna/data/")
+        vintage = meta.get("vintage")
+        if vintage is None and isinstance(meta.get("metadata"), dict):
+            vintage = meta["metadata"].get("vintage")
+        if vintage is not None:
+            vintages[key] = to_json_value(vintage, field=key, nonfinite="null")
+        for source in meta.get("sources") or []:
+            if isinstance(source, dict) and source.get("vintage") is not None:
+                label = str(source.get("dataset") or source.get("file") or key)
+                vintages[label] = to_json_value(source["vintage"], field=label, nonfinite="null")
+    return vintages
+
+
+def _vintage_lines(vintages: Mapping[str, Any]) -> list[str]:
+    """Readable lines for the data vintages (``sources`` entries or ``name: vintage`` pairs)."""
+    lines = []
+    sources = vintages.get("sources")
+    if isinstance(sources, list):
+        for source in sources:
+            if isinstance(source, dict):
+                label = source.get("dataset") or source.get("file") or "dataset"
+                vintage = source.get("vintage")
+                lines.append(f"{label}: {vintage}" if vintage else str(label))
+    for key, value in vintages.items():
+        if key != "sources" and _scalar(value) and value is not None:
+            lines.append(f"{key}: {value}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Manifest
+# --------------------------------------------------------------------------------------------
+
+
+def read_manifest(run_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The manifest of a previous run in ``run_dir``, or None if absent or unreadable."""
+    path = Path(run_dir) / MANIFEST_NAME
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+        return None
+    return data
+
+
+def write_manifest(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
+    """Write ``manifest.json`` in ``run_dir`` atomically."""
+    return atomic_write_json(Path(run_dir) / MANIFEST_NAME, dict(manifest))
+
+
+# --------------------------------------------------------------------------------------------
+# HTML rendering of one executed notebook
+# --------------------------------------------------------------------------------------------
+
+_REPORT_CSS = """
+.hna-header { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif;
+  margin: 0 0 1.5em 0; padding: 1em 1.5em; background: #005eb8; color: #fff; }
+.hna-header h1 { margin: 0 0 .3em 0; font-size: 1.5em; color: #fff; }
+.hna-header dl { display: flex; flex-wrap: wrap; gap: .2em 1.6em; margin: 0; font-size: .9em; }
+.hna-header dt { font-weight: 600; } .hna-header dt::after { content: ":"; }
+.hna-header dd { margin: 0 0 0 .3em; }
+.hna-header .hna-pair { display: flex; }
+.hna-header.hna-failed { background: #8a1538; }
+.jp-RenderedHTMLCommon table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
+.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: .3em .7em;
+  border-bottom: 1px solid #d8dde0; text-align: right; }
+.jp-RenderedHTMLCommon th { background: #f0f4f5; }
+.jp-RenderedHTMLCommon tbody tr:nth-child(odd) { background: #fafbfb; }
+.jp-RenderedHTMLCommon td:first-child, .jp-RenderedHTMLCommon th:first-child { text-align: left; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+"""
+
+_EXPORTERS = threading.local()  # one exporter per thread (Dask workers may run several)
+
+
+def _exporter(show_code: bool) -> Any:
+    cache = _EXPORTERS.__dict__.setdefault("by_option", {})
+    exporter = cache.get(show_code)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        if show_code:
+            exporter = HTMLExporter()
+        else:
+            exporter = HTMLExporter(
+                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+            )
+        cache[show_code] = exporter
+    return exporter
+
+
+def _label(code: Any, name: Any) -> str:
+    if name and code and name != code:
+        return f"{name} ({code})"
+    return str(name or code or "")
+
+
+def _header_html(meta: Mapping[str, Any]) -> str:
+    service = _label(meta.get("service"), meta.get("service_name"))
+    footprint = _label(meta.get("footprint"), meta.get("footprint_name"))
+    parts = [p for p in (service, footprint) if p]
+    title = " \u2014 ".join(parts) if parts else str(meta.get("notebook") or "Report")
+    pairs = [
+        ("Service", service),
+        ("Footprint", footprint),
+        ("Run", meta.get("run")),
+        ("Notebook", meta.get("notebook")),
+        ("Date", meta.get("date")),
+        ("Seed", meta.get("seed")),
+        ("Draws", meta.get("draws")),
+        ("hna", meta.get("hna_version")),
+        ("Status", meta.get("status")),
+    ]
+    items = "".join(
+        f'<div class="hna-pair"><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>'
+        for k, v in pairs
+        if v not in (None, "")
+    )
+    failed = " hna-failed" if meta.get("status") not in (None, "ok") else ""
+    return (
+        f'<header class="hna-header{failed}"><h1>{html.escape(title)}</h1>'
+        f"<dl>{items}</dl></header>"
+    )
+
+
+def render_html(
+    executed_nb_path: str | os.PathLike[str],
+    meta: Mapping[str, Any] | None = None,
+    *,
+    show_code: bool = False,
+) -> str:
+    """Render an executed notebook as an HTML page for reviewers.
+
+    Code cells and prompts are left out unless ``show_code``; outputs (tables, text, figures
+    embedded as base64 images) are kept. A header names the service, footprint, run and date
+    from ``meta`` (keys ``service``, ``service_name``, ``footprint``, ``footprint_name``,
+    ``run``, ``notebook``, ``date``, ``seed``, ``draws``, ``hna_version``, ``status``; all
+    optional).
+
+    Returns:
+        The HTML document as text.
+    """
+    import nbformat
+
+    meta = dict(meta or {})
+    nb = nbformat.read(str(executed_nb_path), as_version=4)
+    title_parts = [
+        _label(meta.get("service"), meta.get("service_name")),
+        _label(meta.get("footprint"), meta.get("footprint_name")),
+    ]
+    title = " \u2014 ".join(p for p in title_parts if p) or Path(executed_nb_path).stem
+    body, _ = _exporter(show_code).from_notebook_node(nb, resources={"metadata": {"name": title}})
+    style = f"<style>{_REPORT_CSS}</style>"
+    if "</head>" in body:
+        body = body.replace("</head>", f"{style}\n</head>", 1)
+    else:  # pragma: no cover - nbconvert templates always have a head
+        body = style + body
+    header = _header_html(meta)
+    match = re.search(r"<body[^>]*>", body)
+    if match:
+        body = body[: match.end()] + "\n" + header + body[match.end():]
+    else:  # pragma: no cover
+        body = header + body
+    return body
+
+
+# --------------------------------------------------------------------------------------------
+# Index page and summary table
+# --------------------------------------------------------------------------------------------
+
+_INDEX_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 0;
+  color: #212b32; background: #fff; }
+header { background: #005eb8; color: #fff; padding: 1em 2em; }
+header h1 { margin: 0 0 .3em 0; font-size: 1.6em; }
+header dl { display: flex; flex-wrap: wrap; gap: .2em 1.6em; margin: 0; font-size: .9em; }
+header dt { font-weight: 600; } header dt::after { content: ":"; }
+header dd { margin: 0 0 0 .3em; } header .pair { display: flex; }
+main { padding: 1em 2em 3em 2em; }
+h2 { font-size: 1.25em; margin: 1.6em 0 .5em 0; }
+table { border-collapse: collapse; font-size: .9em; }
+th, td { padding: .35em .7em; border-bottom: 1px solid #d8dde0; text-align: left;
+  vertical-align: top; }
+th { background: #f0f4f5; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.links { white-space: nowrap; }
+div.wide { overflow-x: auto; }
+tr.failed td { background: #fbe9ec; }
+tr.error td { background: #fbe9ec; border-bottom: 2px solid #8a1538; }
+tr.error pre { margin: 0; white-space: pre-wrap; font-size: .85em; color: #5c0f24; }
+.status { font-weight: 600; white-space: nowrap; }
+.status.ok { color: #007f3b; } .status.failed, .status.interrupted { color: #8a1538; }
+.status.pending { color: #6b7780; }
+.counts span { margin-right: 1.2em; }
+a { color: #005eb8; }
+.muted { color: #6b7780; }
+footer { padding: 0 2em 2em 2em; font-size: .8em; color: #6b7780; }
+"""
+
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == 0 or abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _headline_columns(jobs: Sequence[Mapping[str, Any]], limit: int = 10) -> list[str]:
+    """Scalar headline keys in order of first appearance, leaving out empty columns."""
+    skip = {"service", "footprint", "service_name", "footprint_name"}  # already in the row
+    columns: list[str] = []
+    for job in jobs:
+        for key, value in (job.get("headline") or {}).items():
+            if key in skip or key in columns or not _scalar(value) or value in (None, ""):
+                continue
+            columns.append(key)
+    return columns[:limit]
+
+
+def _link(href: str | None, label: str) -> str:
+    if not href:
+        return ""
+    return f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>'
+
+
+def _error_text(error: Mapping[str, Any] | None) -> str:
+    if not error:
+        return ""
+    lines = [str(error.get("summary") or f"{error.get('ename')}: {error.get('evalue')}")]
+    source = error.get("source")
+    if source:
+        lines.append("In cell:\n" + str(source))
+    tail = error.get("detail")
+    if tail:
+        lines.append(str(tail))
+    return "\n".join(lines)
+
+
+def write_index(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
+    """Write ``index.html`` for a run: one row per job with status, headline numbers, links.
+
+    Jobs are grouped by notebook. Failed jobs are highlighted and followed by their error
+    (message, failing cell, traceback excerpt). The page is self-contained: inline CSS, no
+    scripts, no external assets; links are relative to the run folder.
+    """
+    run_dir = Path(run_dir)
+    jobs = list(manifest.get("jobs") or [])
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.get("status", "pending")] = counts.get(job.get("status", "pending"), 0) + 1
+    reused = sum(1 for job in jobs if job.get("reused"))
+    run_name = str(manifest.get("run") or run_dir.name)
+    pairs = [
+        ("Run spec", manifest.get("runspec")),
+        ("Updated", manifest.get("updated")),
+        ("hna", manifest.get("hna_version")),
+        ("Seed", manifest.get("seed")),
+        ("Draws", manifest.get("draws")),
+        ("Years", manifest.get("years_label")),
+        ("Data", (manifest.get("data_hash") or "")[:12]),
+    ]
+    header_items = "".join(
+        f'<div class="pair"><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>'
+        for k, v in pairs
+        if v not in (None, "")
+    )
+    count_items = "".join(
+        f'<span class="status {html.escape(k)}">{html.escape(k)}: {n}</span>'
+        for k, n in sorted(counts.items())
+    )
+    if reused:
+        count_items += f'<span class="muted">reused from an earlier run: {reused}</span>'
+
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for job in jobs:
+        groups.setdefault(str(job.get("notebook") or ""), []).append(job)
+
+    sections = []
+    for notebook, group in groups.items():
+        columns = _headline_columns(group)
+        has_service = any(job.get("service") for job in group)
+        has_footprint = any(job.get("footprint") for job in group)
+        has_job = not (has_service or has_footprint)
+        head = ["Job"] if has_job else []
+        if has_service:
+            head.append("Service")
+        if has_footprint:
+            head.append("Footprint")
+        head += ["Status", *columns, "Time (s)", "Outputs"]
+        rows = []
+        for job in group:
+            status = str(job.get("status", "pending"))
+            outputs = job.get("outputs") or {}
+            cells = [f"<td>{html.escape(str(job.get('id', '')))}</td>"] if has_job else []
+            if has_service:
+                cells.append(
+                    f"<td>{html.escape(_label(job.get('service'), job.get('service_name')))}</td>"
+                )
+            if has_footprint:
+                cells.append(
+                    "<td>"
+                    + html.escape(_label(job.get("footprint"), job.get("footprint_name")))
+                    + "</td>"
+                )
+            label = status + (" (reused)" if job.get("reused") else "")
+            cells.append(
+                f'<td class="status {html.escape(status)}">{html.escape(label)}</td>'
+            )
+            headline = job.get("headline") or {}
+            for column in columns:
+                value = headline.get(column)
+                numeric = isinstance(value, int | float) and not isinstance(value, bool)
+                cls = ' class="num"' if numeric else ""
+                cells.append(f"<td{cls}>{html.escape(_format_number(value))}</td>")
+            duration = job.get("duration_s")
+            cells.append(
+                f'<td class="num">{"" if duration is None else f"{duration:.1f}"}</td>'
+            )
+            links = " ".join(
+                filter(
+                    None,
+                    [
+                        _link(outputs.get("html"), "report"),
+                        _link(outputs.get("ipynb"), "notebook"),
+                        _link(outputs.get("json"), "json"),
+                    ],
+                )
+            )
+            cells.append(f'<td class="links">{links}</td>')
+            row_class = "failed" if status in ("failed", "interrupted") else status
+            rows.append(f'<tr class="{html.escape(row_class)}">{"".join(cells)}</tr>')
+            if status == "failed" and job.get("error"):
+                rows.append(
+                    f'<tr class="error"><td colspan="{len(head)}"><pre>'
+                    f"{html.escape(_error_text(job.get('error')))}</pre></td></tr>"
+                )
+        head_html = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        sections.append(
+            f"<section><h2>{html.escape(notebook)}</h2>"
+            f'<div class="wide"><table class="jobs"><thead><tr>{head_html}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+        )
+
+    vintage_lines = _vintage_lines(manifest.get("data_vintages") or {})
+    vintage_html = (
+        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in vintage_lines) + "</ul>"
+        if vintage_lines else "<p>Not recorded.</p>"
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(run_name)}: hna run index</title>
+<style>{_INDEX_CSS}</style>
+</head>
+<body>
+<header><h1>Run {html.escape(run_name)}</h1><dl>{header_items}</dl></header>
+<main>
+<p class="counts">{count_items}</p>
+{''.join(sections) if sections else '<p>No jobs.</p>'}
+<details class="muted"><summary>Data vintages</summary>{vintage_html}</details>
+<p class="muted">Details for every job: <a href="{MANIFEST_NAME}">manifest.json</a>,
+<a href="{SUMMARY_NAME}">summary.csv</a>.</p>
+</main>
+<footer>Generated by hna {html.escape(str(manifest.get("hna_version", "")))} on
+{html.escape(datetime.now().strftime("%Y-%m-%d %H:%M"))}.</footer>
+</body>
+</html>
+"""
+    return atomic_write_text(run_dir / INDEX_NAME, page)
+
+
+def write_summary_csv(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
+    """Write ``summary.csv``: one row per job (status, timing, error) plus headline columns.
+
+    Headline values that are not scalars are written as JSON text; headline columns are
+    prefixed ``headline.`` so they cannot clash with the job columns.
+    """
+    jobs = list(manifest.get("jobs") or [])
+    keys: list[str] = []
+    for job in jobs:
+        for key in (job.get("headline") or {}):
+            if key not in keys:
+                keys.append(key)
+    fields = [
+        "job", "notebook", "service", "footprint", "footprint_name", "status", "reused",
+        "duration_s", "error",
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields + [f"headline.{k}" for k in keys])
+    for job in jobs:
+        error = job.get("error") or {}
+        row = [
+            job.get("id"), job.get("notebook"), job.get("service") or "",
+            job.get("footprint") or "", job.get("footprint_name") or "", job.get("status"),
+            bool(job.get("reused")),
+            "" if job.get("duration_s") is None else round(float(job["duration_s"]), 3),
+            error.get("summary", "") if error else "",
+        ]
+        headline = job.get("headline") or {}
+        for key in keys:
+            value = headline.get(key)
+            if value is None:
+                row.append("")
+            elif _scalar(value):
+                row.append(value)
+            else:
+                row.append(json.dumps(value, ensure_ascii=False))
+        writer.writerow(row)
+    return atomic_write_text(Path(run_dir) / SUMMARY_NAME, buffer.getvalue())
