@@ -530,6 +530,15 @@ def _exporter(show_code: bool) -> Any:
     return exporter
 
 
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+
+
+def _strip_remote_scripts(body: str) -> str:
+    """Drop the script tags nbconvert adds that load code from the internet (require.js,
+    MathJax, mermaid): reports are static, must open offline and must not call out."""
+    return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(0)) else m.group(0), body)
+
+
 def _label(code: Any, name: Any) -> str:
     if name and code and name != code:
         return f"{name} ({code})"
@@ -591,6 +600,7 @@ def render_html(
     ]
     title = " \u2014 ".join(p for p in title_parts if p) or Path(executed_nb_path).stem
     body, _ = _exporter(show_code).from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = _strip_remote_scripts(body)
     style = f"<style>{_REPORT_CSS}</style>"
     if "</head>" in body:
         body = body.replace("</head>", f"{style}\n</head>", 1)

@@ -274,3 +274,21 @@ def test_summary_csv_has_one_row_per_job_with_headline_columns(tmp_path):
     assert rows[0]["headline.series"] == "[1, 2]"
     assert rows[1]["status"] == "failed"
     assert rows[1]["error"].startswith("ValueError")
+
+
+def test_rendered_report_loads_nothing_from_the_internet(tmp_path):
+    """Reports open offline: no <script> pulls code from a CDN (require.js, MathJax, mermaid)."""
+    import re
+
+    import nbformat
+
+    from hna.report import render_html
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("1 + 1")]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    html = render_html(path, {"service": "x", "footprint": "E92000001", "run": "t"})
+    scripts = re.findall(r"<script\b[^>]*>.*?</script>", html, flags=re.DOTALL)
+    assert not [s for s in scripts if re.search(r"https?://", s)]
+    assert "Title" in html
