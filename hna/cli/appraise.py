@@ -1,0 +1,135 @@
+"""``hna appraise``: commissioning appraisal of one footprint (tiers, Carter, segmentation,
+priorities, Thames Valley scores, do-nothing spend, QIPP and the waterfall).
+
+Every number comes from :func:`hna.commissioning.appraise_footprint`; this module only prints.
+Output formats:
+
+- ``table`` (default): one heading per table, then the columns a reader needs first;
+- ``csv``: one file; the tables are stacked with a first column ``section`` (the table name)
+  and the union of their columns (select a table with ``df[df.section == "carter"]``);
+- ``json``: one object keyed by table name (``tiers``, ``carter``, ``finance``...), each a list
+  of records with every column, plus ``meta`` (provenance).
+
+Errors are one line on stderr with exit status 2; ``--output`` files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hna.cli.app import app, fail
+from hna.errors import HnaError, ParameterError
+
+_FORMATS = ("table", "csv", "json")
+
+
+def _plain(v: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return v
+
+
+def _records(df) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in r.items()} for r in df.astype(object).to_dict("records")]
+
+
+def render(appraisal, names: list[str], fmt: str) -> str:
+    """The appraisal's tables ``names`` as text in ``fmt`` (table, csv or json)."""
+    import pandas as pd
+
+    from hna.commissioning import TITLES, flatten_lists
+    from hna.report_io import format_table
+
+    if fmt == "json":
+        obj: dict[str, Any] = {n: _records(appraisal.table(n)) for n in names}
+        obj["meta"] = _plain(appraisal.meta)
+        return json.dumps(obj, indent=2, default=str) + "\n"
+    if fmt == "csv":
+        frames = []
+        for n in names:
+            df = flatten_lists(appraisal.table(n))
+            frames.append(df.astype(object).assign(section=n))
+        stacked = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+        cols = ["section"] + [c for c in stacked.columns if c != "section"]
+        return stacked[cols].to_csv(index=False, lineterminator="\n")
+    m = appraisal.meta
+    fp = m["footprint"]
+    out = [f"Commissioning appraisal: {fp['name']} ({fp['code']}), {m['year']} to "
+           f"{m['horizon']}", ""]
+    for n in names:
+        title = TITLES[n]
+        out += [f"== {title} ==", ""]
+        df = appraisal.display(n)
+        out.append(format_table(df) if len(df) else _empty_note(n, m))
+        out.append("")
+    notes = []
+    if m["services_without_cost"]:
+        notes.append("Services without a cost (left out of the finance tables): "
+                     + ", ".join(m["services_without_cost"]) + ".")
+    if m["services_not_segmented"]:
+        notes.append("Services without a segmentation entry: "
+                     + ", ".join(m["services_not_segmented"]) + ".")
+    notes.append(f"Money: {m['money']}. QIPP: {m['qipp']}.")
+    notes.append(f"Demand: {m['demand']}. hna {m['hna_version']}; parameter hash "
+                 f"{m['parameter_hash'][:12]}.")
+    out += notes
+    return "\n".join(out) + "\n"
+
+
+def _empty_note(name: str, meta: dict[str, Any]) -> str:
+    if name in ("finance", "finance_total", "waterfall"):
+        return "(no service with a cost: give costs in parameters/services/<id>.yaml)"
+    return "(empty)"
+
+
+@app.command("appraise")
+def appraise_cmd(
+    footprint: Annotated[str, typer.Option("--footprint", "-f", help="GSS code (E92000001, E40.., E12.., E54.., LAD), custom footprint code, or name.")],
+    year: Annotated[int, typer.Option("--year", help="Base year.")] = 2025,
+    horizon: Annotated[int, typer.Option("--horizon", help="Last year of the projection.")] = 2030,
+    services: Annotated[str, typer.Option("--services", help="Comma-separated service ids (default: the whole catalogue).")] = "",
+    section: Annotated[str, typer.Option("--section", help="Comma-separated: tiers, demand, carter, segmentation, priorities, thames_valley, finance (default all).")] = "",
+    growth: Annotated[float, typer.Option("--non-demographic-growth", help="Annual growth of spend beyond demand, a fraction (0.02 = 2%).")] = 0.0,
+    no_qipp: Annotated[bool, typer.Option("--no-qipp", help="Leave QIPP out (spend after QIPP = do nothing).")] = False,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws for demand intervals (0 = expected values only).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the draws.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
+) -> None:
+    """Commissioning appraisal of a footprint: its tier under each scheme, the Carter rules,
+    segmentation, App 9 priorities, Thames Valley scores, and do-nothing spend with QIPP."""
+    try:
+        from hna.commissioning import appraise_footprint, parse_sections
+        from hna.report_io import atomic_write_text
+
+        if fmt not in _FORMATS:
+            raise ParameterError("unknown output format", field="--format", value=fmt,
+                                 hint=f"Use one of {', '.join(_FORMATS)}")
+        names = parse_sections(section or None)
+        svc_list = [s.strip() for s in services.split(",") if s.strip()] or None
+        result = appraise_footprint(footprint, year=year, horizon=horizon, services=svc_list,
+                                    non_demographic_growth=growth, qipp=not no_qipp,
+                                    draws=draws, seed=seed)
+        text = render(result, names, fmt)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            atomic_write_text(output, text)
+    except HnaError as exc:
+        fail(exc)
