@@ -139,6 +139,38 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _check_service_ids(value: list[str]) -> list[str]:
+    for i, item in enumerate(value):
+        if not is_identifier(item) or item.startswith("_"):
+            raise ValueError(f"item {i} ({item!r}) is not a service id")
+    if len(set(value)) != len(value):
+        raise ValueError("lists a service twice")
+    return value
+
+
+def _check_spec_parameters(value: dict[str, Any]) -> dict[str, Any]:
+    for name in value:
+        if name in RESERVED_PARAMETERS:
+            raise ValueError(
+                f"{name!r} is set by the runner; set it with the run spec key of that name"
+            )
+    try:
+        return validate_parameters(value, field="parameters")
+    except InputError as exc:
+        raise PydanticCustomError(
+            "hna_parameter", "{message}",
+            {"message": exc.message, "field": exc.field, "value": exc.value,
+             "hint": exc.hint},
+        ) from None
+
+
+class FootprintLevel(_Strict):
+    """Footprints given as every area of a level, e.g. ``{level: nhs_region}``."""
+
+    level: Literal["lad", "icb", "region", "nhs_region", "england"]
+    include_england: StrictBool = False
+
+
 class NotebookEntry(_Strict):
     """One notebook of a run spec and the parameters it is run over."""
 
@@ -147,6 +179,21 @@ class NotebookEntry(_Strict):
         default_factory=lambda: ["service", "footprint"]
     )
     suffix: str | None = None
+    #: Per-notebook overrides of the spec's services, footprints and parameters (e.g. one
+    #: designation job for one service in one footprint within a wider run).
+    services: list[str] | None = None
+    footprints: FootprintLevel | list[str] | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("services")
+    @classmethod
+    def _entry_service_ids(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_service_ids(value)
+
+    @field_validator("parameters")
+    @classmethod
+    def _entry_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_spec_parameters(value)
 
     @field_validator("over")
     @classmethod
@@ -161,13 +208,6 @@ class NotebookEntry(_Strict):
         if value is not None and not is_identifier(value):
             raise ValueError("must be an identifier (letters, digits, underscores)")
         return value
-
-
-class FootprintLevel(_Strict):
-    """Footprints given as every area of a level, e.g. ``{level: nhs_region}``."""
-
-    level: Literal["lad", "icb", "region", "nhs_region", "england"]
-    include_england: StrictBool = False
 
 
 class YearRange(_Strict):
@@ -206,12 +246,7 @@ class RunSpec(_Strict):
     @field_validator("services")
     @classmethod
     def _service_ids(cls, value: list[str]) -> list[str]:
-        for i, item in enumerate(value):
-            if not is_identifier(item) or item.startswith("_"):
-                raise ValueError(f"item {i} ({item!r}) is not a service id")
-        if len(set(value)) != len(value):
-            raise ValueError("lists a service twice")
-        return value
+        return _check_service_ids(value)
 
     @field_validator("years")
     @classmethod
@@ -229,25 +264,16 @@ class RunSpec(_Strict):
     @field_validator("parameters")
     @classmethod
     def _parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if name in RESERVED_PARAMETERS:
-                raise ValueError(
-                    f"{name!r} is set by the runner; set it with the run spec key of that name"
-                )
-        try:
-            return validate_parameters(value, field="parameters")
-        except InputError as exc:
-            raise PydanticCustomError(
-                "hna_parameter", "{message}",
-                {"message": exc.message, "field": exc.field, "value": exc.value,
-                 "hint": exc.hint},
-            ) from None
+        return _check_spec_parameters(value)
 
     @model_validator(mode="after")
     def _needs(self) -> RunSpec:
-        overs = {item for nb in self.notebooks for item in nb.over}
-        for axis, key in (("service", "services"), ("footprint", "footprints")):
-            if axis in overs and isinstance(getattr(self, key), list) and not getattr(self, key):
+        for nb in self.notebooks:
+            for axis, key in (("service", "services"), ("footprint", "footprints")):
+                own = getattr(nb, key)
+                value = own if own is not None else getattr(self, key)
+                if not (axis in nb.over and isinstance(value, list) and not value):
+                    continue
                 raise PydanticCustomError(
                     "hna_parameter", "{message}",
                     {"message": f"is empty, but a notebook runs over '{axis}'", "field": key,
@@ -493,39 +519,41 @@ def _check_services(ids: Sequence[str], source: str | None) -> dict[str, str | N
     return names
 
 
-def _resolve_footprints(spec: RunSpec, source: str | None) -> list[str]:
+def _resolve_footprints(
+    footprints: FootprintLevel | list[str], source: str | None, key: str = "footprints"
+) -> list[str]:
     geography = _optional_module("hna.geography")
     codes: list[str] = []
-    if isinstance(spec.footprints, FootprintLevel):
+    if isinstance(footprints, FootprintLevel):
         lister = getattr(geography, "footprint_codes", None)
         if not callable(lister):
             raise ParameterError(
                 "footprints given as a level need hna.geography, which is not available",
-                source=source, field="footprints.level", value=spec.footprints.level,
+                source=source, field=f"{key}.level", value=footprints.level,
                 hint="List the footprints' GSS codes instead",
             )
         try:
-            codes = [str(c) for c in lister(spec.footprints.level)]
+            codes = [str(c) for c in lister(footprints.level)]
         except InputError as exc:
-            raise ParameterError(exc.message, source=source, field="footprints.level",
-                                 value=spec.footprints.level, hint=exc.hint) from None
-        if spec.footprints.include_england and ENGLAND not in codes:
+            raise ParameterError(exc.message, source=source, field=f"{key}.level",
+                                 value=footprints.level, hint=exc.hint) from None
+        if footprints.include_england and ENGLAND not in codes:
             codes.insert(0, ENGLAND)
     else:
         resolver = getattr(geography, "resolve_footprint", None)
-        for i, item in enumerate(spec.footprints):
+        for i, item in enumerate(footprints):
             if callable(resolver):
                 try:
                     found = resolver(item)
                     code = str(getattr(found, "code", found))
                 except InputError as exc:
-                    raise ParameterError(exc.message, source=source, field=f"footprints[{i}]",
+                    raise ParameterError(exc.message, source=source, field=f"{key}[{i}]",
                                          value=item, hint=exc.hint) from None
             elif _GSS_RE.fullmatch(item):
                 code = item
             else:
                 raise ParameterError(
-                    "is not a GSS area code", source=source, field=f"footprints[{i}]",
+                    "is not a GSS area code", source=source, field=f"{key}[{i}]",
                     value=item,
                     hint="Names can be resolved only when hna.geography is available; "
                     "use a code such as E92000001",
@@ -614,12 +642,13 @@ def expand_jobs(
             notebooks would write the same output file (give one a ``suffix``).
     """
     base = Path(root) if root is not None else Path.cwd()
-    services = list(spec.services)
-    service_names = _check_services(services, source)
-    overs = {item for nb in spec.notebooks for item in nb.over}
-    footprints = _resolve_footprints(spec, source)
-    footprint_names = _footprint_names(footprints) if "footprint" in overs else {}
-    level = spec.footprints.level if isinstance(spec.footprints, FootprintLevel) else None
+    all_services = list(dict.fromkeys(
+        [*spec.services, *(s for nb in spec.notebooks for s in (nb.services or []))]))
+    service_names = _check_services(all_services, source)
+    spec_footprints = _resolve_footprints(spec.footprints, source)
+    spec_level = spec.footprints.level if isinstance(spec.footprints, FootprintLevel) else None
+    footprint_names = _footprint_names(spec_footprints) if any(
+        "footprint" in nb.over and nb.footprints is None for nb in spec.notebooks) else {}
     years = spec.year_list
     common = {
         "run_name": spec.name,
@@ -644,6 +673,15 @@ def expand_jobs(
         if notebook.suffix != ".ipynb":
             raise ParameterError("is not a .ipynb notebook", source=source,
                                  field=f"notebooks[{i}].path", value=entry.path)
+        services = list(entry.services) if entry.services is not None else list(spec.services)
+        if entry.footprints is not None:
+            footprints = _resolve_footprints(entry.footprints, source, f"notebooks[{i}].footprints")
+            level = (entry.footprints.level if isinstance(entry.footprints, FootprintLevel)
+                     else None)
+            if "footprint" in entry.over:
+                footprint_names.update(_footprint_names(footprints))
+        else:
+            footprints, level = spec_footprints, spec_level
         service_axis: list[str | None] = services if "service" in entry.over else [None]
         footprint_axis: list[str | None] = footprints if "footprint" in entry.over else [None]
         for service in service_axis:
@@ -659,6 +697,7 @@ def expand_jobs(
                 else:
                     params["footprint"] = footprint
                 params.update(spec.parameters)
+                params.update(entry.parameters)
                 params = validate_parameters(params, field="parameters", source=source)
                 job_id = _job_id(entry, notebook, service, footprint)
                 if job_id in owners:

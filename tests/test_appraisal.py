@@ -19,7 +19,7 @@ from hna.errors import DataError, ParameterError
 # ------------------------------------------------------------------ segmentation (F003)
 
 DEMAND = pd.DataFrame({
-    "service": ["soft_tissue_sarcoma", "adult_renal_dialysis", "severe_burns", "haemophilia"],
+    "service": ["soft_tissue_sarcoma", "dialysis", "severe_burns", "haemophilia"],
     "annual_demand": [3_000, 7_000, 300, 2_000],
     "annual_cost": [3_000 * 15_000, 7_000 * 30_000, 300 * 120_000, 2_000 * 50_000],
 })
@@ -42,8 +42,8 @@ def test_segment_scores_and_tiers():
     assert s.weighted_score == pytest.approx(2.4)
     assert s.tier == "national_regional"
     # dialysis: 7,000 -> 1; provision 1; GBP 30k -> 2; specs 2; strategy 1: 7 / 5 = 1.4 -> STP
-    assert out.loc["adult_renal_dialysis", "weighted_score"] == pytest.approx(1.4)
-    assert out.loc["adult_renal_dialysis", "tier"] == "stp_or_multi_stp"
+    assert out.loc["dialysis", "weighted_score"] == pytest.approx(1.4)
+    assert out.loc["dialysis", "tier"] == "stp_or_multi_stp"
     # burns: 300 -> 3 (below the Carter 400); GBP 120k -> 3; 3, 3, 3 -> 3.0
     assert out.loc["severe_burns", "weighted_score"] == 3.0
 
@@ -63,9 +63,9 @@ def test_segment_records_override_with_reason():
 
 
 def test_segment_override_changes_tier(tmp_path):
-    p = _yaml_copy(tmp_path, "segmentation.yaml", lambda d: d["services"]["adult_renal_dialysis"].update(
+    p = _yaml_copy(tmp_path, "segmentation.yaml", lambda d: d["services"]["dialysis"].update(
         override={"tier": "sub_regional_hub", "reason": "home therapies network"}))
-    r = appraisal.segment(DEMAND, p).set_index("service").loc["adult_renal_dialysis"]
+    r = appraisal.segment(DEMAND, p).set_index("service").loc["dialysis"]
     assert (r.tier_scored, r.tier, r.override_reason) == (
         "stp_or_multi_stp", "sub_regional_hub", "home therapies network")
 
@@ -138,10 +138,12 @@ def test_prioritisation_has_nine_criteria_and_four_categories():
 
 def test_prioritise_ranks_by_weighted_score():
     out = appraisal.prioritise()
-    # dialysis and sarcoma flag 3 criteria each (rank 1, tie), burns 2, haemophilia 1
+    # dialysis and sarcoma flag 3 criteria each (rank 1, tie), burns and bone sarcoma 2 (rank
+    # 3, tie), haemophilia 1 (parameters/appraisal/prioritisation.yaml, unit weights)
     assert dict(zip(out["service"], out["rank"], strict=True)) == {
-        "adult_renal_dialysis": 1, "soft_tissue_sarcoma": 1, "severe_burns": 3, "haemophilia": 4}
-    assert list(out["n_flagged"]) == [3, 3, 2, 1]
+        "dialysis": 1, "soft_tissue_sarcoma": 1, "severe_burns": 3, "bone_sarcoma": 3,
+        "haemophilia": 5}
+    assert list(out["n_flagged"]) == [3, 3, 2, 2, 1]
 
 
 def test_prioritise_suggests_focus_from_flags_and_keeps_given_focus():

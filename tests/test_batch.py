@@ -78,12 +78,14 @@ def test_load_runspec_reads_a_valid_spec():
     assert (spec.draws, spec.seed, spec.parameters) == (10, 7, {"note": "small run"})
 
 
-def test_default_runspec_expands_to_16_service_reports_and_one_overview(tmp_path, monkeypatch):
+def test_default_runspec_expands_to_service_reports_overview_designation_and_appraisals(
+        tmp_path, monkeypatch):
     spec = load_runspec(REPO / "parameters" / "runs" / "default.yaml")
     assert (spec.draws, spec.seed, spec.years_label) == (1000, 20261124, "2025-2040")
     # Stand-ins for the content notebooks and the service catalogue (written elsewhere).
     (tmp_path / "notebooks").mkdir()
-    for name in ("service_needs", "footprint_overview"):
+    for name in ("service_needs", "footprint_overview", "designation_options",
+                 "commissioning_appraisal"):
         shutil.copy(NOTEBOOKS / "ok.ipynb", tmp_path / "notebooks" / f"{name}.ipynb")
     monkeypatch.setattr(batch, "_check_services", _any_service)
     regions = ["E40000003", "E40000005", "E40000006", "E40000007", "E40000010", "E40000011",
@@ -92,10 +94,16 @@ def test_default_runspec_expands_to_16_service_reports_and_one_overview(tmp_path
     monkeypatch.setattr(batch, "_optional_module",
                         lambda name: fake if name == "hna.geography" else None)
     jobs = expand_jobs(spec, root=tmp_path)
-    assert len(jobs) == 17
+    assert len(jobs) == 16 + 1 + 1 + 8
     assert [j.id for j in jobs[:2]] == ["soft_tissue_sarcoma/E92000001",
                                         "soft_tissue_sarcoma/E40000003"]
-    overview = jobs[-1]
+    design = jobs[17]
+    assert design.id == "soft_tissue_sarcoma/E40000006_designation"
+    assert design.parameters["ks"] == [1, 2, 3]
+    assert [j.id for j in jobs[18:20]] == ["_overview/commissioning_appraisal/E92000001",
+                                          "_overview/commissioning_appraisal/E40000003"]
+    assert jobs[18].parameters["horizon"] == 2030
+    overview = jobs[16]
     assert overview.id == "_overview/footprint_overview"
     assert overview.parameters["level"] == "nhs_region"
     assert overview.parameters["services"] == ["soft_tissue_sarcoma", "dialysis"]
@@ -227,6 +235,30 @@ def test_jobs_follow_each_notebooks_axes_and_output_layout(tmp_path, monkeypatch
     assert by_id["_overview/slow/E40000003"]["services"] == ["dialysis", "soft_tissue_sarcoma"]
     assert by_id["_overview/kernel_death"]["level"] is None
     assert set(RESERVED_PARAMETERS) >= set(by_id["dialysis/E92000001"])
+
+
+def test_a_notebook_can_override_services_footprints_and_parameters(tmp_path, monkeypatch):
+    """Per-notebook services/footprints/parameters restrict one notebook within a wider run."""
+    monkeypatch.setattr(batch, "_check_services", _any_service)
+    path = _write_spec(
+        tmp_path,
+        [{"path": "ok.ipynb", "over": ["service", "footprint"]},
+         {"path": "ok.ipynb", "over": ["service", "footprint"], "suffix": "extra",
+          "services": ["dialysis"], "footprints": ["E40000003"], "parameters": {"note": "x"}}],
+        services=["dialysis", "soft_tissue_sarcoma"], footprints=FOOTPRINTS,
+    )
+    jobs = expand_jobs(load_runspec(path), root=tmp_path)
+    assert [j.id for j in jobs][-1] == "dialysis/E40000003_extra"
+    assert len(jobs) == 4 + 1
+    assert jobs[-1].parameters["note"] == "x"
+    assert "note" not in jobs[0].parameters
+
+
+def test_a_notebook_override_cannot_set_runner_parameters(tmp_path):
+    path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": [], "parameters": {"seed": 1}}],
+                       services=[], footprints=[])
+    with pytest.raises(ParameterError, match=r"notebooks\[0\]\.parameters.*'seed' is set by the runner"):
+        load_runspec(path)
 
 
 def test_two_notebooks_writing_the_same_outputs_need_a_suffix(tmp_path, monkeypatch):

@@ -171,7 +171,7 @@ def test_waterfall_figure_has_title_labels_and_source():
                     ylabel="GBP thousands")
     ax = fig.axes[0]
     assert ax.get_title() == "Specialised spend 2016 to 2019"
-    assert [t.get_text() for t in ax.get_xticklabels()] == d.label.tolist()
+    assert [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()] == d.label.tolist()
     assert ax.get_ylabel() == "GBP thousands"
     assert any("Source: test data" in t.get_text() for t in fig.texts)
     # floating bars: each change bar spans from the previous level to the next

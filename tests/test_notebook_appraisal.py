@@ -16,7 +16,7 @@ from tests.conftest import REPO
 NOTEBOOK = REPO / "notebooks" / "commissioning_appraisal.ipynb"
 RUNSPEC = REPO / "parameters" / "runs" / "appraisal.yaml"
 PARAMETERS = {"footprint": "E92000001", "years_start": 2025, "years_end": 2030,
-              "run_name": "interactive", "draws": 0, "seed": 1}
+              "horizon": None, "run_name": "interactive", "draws": 0, "seed": 1}
 
 
 def _nb():

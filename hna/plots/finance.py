@@ -62,10 +62,17 @@ def waterfall(
     levels = d["running_total"].tolist()
     for x in range(len(levels) - 1):
         ax.plot([x + 0.3, x + 0.7], [levels[x], levels[x]], color=PALETTE["grey"], lw=0.8)
+    import textwrap
+
     ax.set_xticks(list(xs))
-    ax.set_xticklabels(d["label"].tolist())
+    ax.set_xticklabels([textwrap.fill(str(lab), 16) for lab in d["label"]], rotation=0,
+                       fontsize=8)
+    tops = [max(r["running_total"], r["running_total"] - r["value"], 0) for _, r in d.iterrows()]
+    lows = [min(r["running_total"], r["running_total"] - r["value"], 0) for _, r in d.iterrows()]
+    span = (max(tops) - min(lows)) or 1.0
+    ax.set_ylim(min(lows) - 0.02 * span, max(tops) + 0.12 * span)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(textwrap.fill(title, 70))
     ax.axhline(0, color=PALETTE["grey"], lw=0.6)
     add_source(fig, source)
     return fig
