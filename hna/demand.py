@@ -39,8 +39,7 @@ seed and the population projection used.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ import pandas as pd
 
 from hna.bands import AGE_BAND_DTYPE, AGE_BANDS, SEX_DTYPE, SEXES
 from hna.errors import DataError, ParameterError
+from hna.population import parse_years  # noqa: F401  (re-exported: hna.demand.parse_years)
 from hna.services import Service, load_service, parameter_hash, scope_weights, service_rates
 
 __all__ = [
@@ -152,37 +152,6 @@ class DemandResult:
 # --------------------------------------------------------------------------------------------
 # Arguments
 # --------------------------------------------------------------------------------------------
-
-
-def parse_years(years: Any) -> list[int]:
-    """Years as a sorted list: ``2030``, ``"2025:2040"`` (or ``2025-2040``), or a list."""
-    if isinstance(years, int | np.integer) and not isinstance(years, bool):
-        return [int(years)]
-    if isinstance(years, str):
-        m = re.fullmatch(r"\s*(\d{4})\s*(?::|-|\.\.)\s*(\d{4})\s*", years)
-        if m:
-            lo, hi = int(m.group(1)), int(m.group(2))
-            if hi < lo:
-                raise ParameterError("the range ends before it starts", field="years",
-                                     value=years, hint="Write e.g. 2025:2040")
-            return list(range(lo, hi + 1))
-        if re.fullmatch(r"\s*\d{4}\s*", years):
-            return [int(years)]
-        parts = [p for p in re.split(r"[,\s]+", years.strip()) if p]
-        if parts and all(re.fullmatch(r"\d{4}", p) for p in parts):
-            return sorted({int(p) for p in parts})
-        raise ParameterError("cannot read years", field="years", value=years,
-                             hint="Give a year (2030), a range (2025:2040) or a list (2025,2030)")
-    if isinstance(years, Iterable):
-        out = []
-        for y in years:
-            if isinstance(y, bool) or not isinstance(y, int | np.integer):
-                raise ParameterError("years must be whole numbers", field="years", value=y)
-            out.append(int(y))
-        if not out:
-            raise ParameterError("no years given", field="years", value=years)
-        return sorted(set(out))
-    raise ParameterError("cannot read years", field="years", value=years)
 
 
 def _check_draws(draws: Any) -> int:

@@ -28,6 +28,7 @@ holds the local projection and is used as-is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -52,6 +53,7 @@ __all__ = [
     "project",
     "projection_label",
     "summarise",
+    "parse_years",
 ]
 
 POPULATION_COLUMNS: tuple[str, ...] = ("area_code", "sex", "age_band", "year", "population")
@@ -467,21 +469,36 @@ class _Label:
         return "population estimates (no projection)"
 
 
-def _parse_years(years) -> list[int]:
-    if isinstance(years, int | np.integer):
+def parse_years(years) -> list[int]:
+    """Years as a sorted list: ``2030``, ``"2025:2040"`` (or ``2025-2040``), or a list."""
+    if isinstance(years, int | np.integer) and not isinstance(years, bool):
         return [int(years)]
     if isinstance(years, str):
         m = re.fullmatch(r"\s*(\d{4})\s*(?::|-|\.\.)\s*(\d{4})\s*", years)
         if m:
-            return list(range(int(m.group(1)), int(m.group(2)) + 1))
-        if years.strip().isdigit():
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo:
+                raise ParameterError("the range ends before it starts", field="years",
+                                     value=years, hint="Write e.g. 2025:2040")
+            return list(range(lo, hi + 1))
+        if re.fullmatch(r"\s*\d{4}\s*", years):
             return [int(years)]
+        parts = [p for p in re.split(r"[,\s]+", years.strip()) if p]
+        if parts and all(re.fullmatch(r"\d{4}", p) for p in parts):
+            return sorted({int(p) for p in parts})
         raise ParameterError("cannot read years", field="years", value=years,
-                             hint="Give a year (2030), a range (2025:2040) or a list")
-    out = [int(y) for y in years]
-    if not out:
-        raise ParameterError("no years given", field="years", value=years)
-    return out
+                             hint="Give a year (2030), a range (2025:2040) or a list (2025,2030)")
+    if isinstance(years, Iterable):
+        out = []
+        for y in years:
+            if isinstance(y, bool) or not isinstance(y, int | np.integer):
+                raise ParameterError("years must be whole numbers", field="years", value=y)
+            out.append(int(y))
+        if not out:
+            raise ParameterError("no years given", field="years", value=years)
+        return sorted(set(out))
+    raise ParameterError("cannot read years", field="years", value=years)
+
 
 
 def project(
@@ -509,7 +526,7 @@ def project(
         Canonical table for the requested years; ``attrs['projection']`` describes the method
         (see :func:`projection_label`).
     """
-    ys = _parse_years(years)
+    ys = parse_years(years)
     pop = population
     if method == "snpp" or (method == "national_trend" and pop["year"].nunique() > 1):
         have = set(pop["year"].unique())

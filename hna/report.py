@@ -27,7 +27,6 @@ import json
 import math
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -35,6 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from hna.errors import DataError, ParameterError
+from hna.report_io import (  # noqa: F401  (re-exported)
+    TMP_SUFFIX,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+)
 
 __all__ = [
     "HEADLINE_ENV",
@@ -66,7 +71,6 @@ HEADLINE_ENV = "HNA_HEADLINE_PATH"
 SUPPRESSION_THRESHOLD = 5
 
 #: Suffix of the temporary files used for atomic writes (``.<name>.<8 hex>.tmp``).
-TMP_SUFFIX = ".tmp"
 _TMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 
 MANIFEST_NAME = "manifest.json"
@@ -77,42 +81,6 @@ SUMMARY_NAME = "summary.csv"
 # --------------------------------------------------------------------------------------------
 # Atomic writes
 # --------------------------------------------------------------------------------------------
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, then rename.
-
-    The temporary file is named ``.<name>.<8 hex digits>.tmp`` and is removed if anything
-    (including KeyboardInterrupt) interrupts the write. Parent directories are created.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically; ``data`` must be JSON-typed."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return atomic_write_text(path, text)
 
 
 def remove_stale_tmp(directory: str | os.PathLike[str]) -> list[Path]:
@@ -414,40 +382,13 @@ def data_hash(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
 
 
 def data_vintages() -> dict[str, Any]:
-    """The vintages of the bundled data, for the manifest.
-
-    Uses ``hna.data_vintages()`` when the package provides it; otherwise reads the ``vintage``
-    key (at the top level or under ``metadata``) of each JSON file in ``hna/data``.
-    """
+    """The vintages of the bundled data for the manifest (:func:`hna.data_vintages`), as JSON."""
     import hna
 
-    provider = getattr(hna, "data_vintages", None)
-    if callable(provider):
-        try:
-            return to_json_value(dict(provider()), field="data_vintages", nonfinite="null")
-        except Exception as exc:  # noqa: BLE001 - provenance must not stop a run
-            return {"_error": f"hna.data_vintages() failed: {exc}"}
-    vintages: dict[str, Any] = {}
-    for name, content in _hna_data_files():
-        if not name.endswith(".json"):
-            continue
-        try:
-            meta = json.loads(content)
-        except ValueError:
-            continue
-        if not isinstance(meta, dict):
-            continue
-        key = name.removeprefix("hna/data/")
-        vintage = meta.get("vintage")
-        if vintage is None and isinstance(meta.get("metadata"), dict):
-            vintage = meta["metadata"].get("vintage")
-        if vintage is not None:
-            vintages[key] = to_json_value(vintage, field=key, nonfinite="null")
-        for source in meta.get("sources") or []:
-            if isinstance(source, dict) and source.get("vintage") is not None:
-                label = str(source.get("dataset") or source.get("file") or key)
-                vintages[label] = to_json_value(source["vintage"], field=label, nonfinite="null")
-    return vintages
+    try:
+        return to_json_value(dict(hna.data_vintages()), field="data_vintages", nonfinite="null")
+    except Exception as exc:  # noqa: BLE001 - provenance must not stop a run
+        return {"_error": f"hna.data_vintages() failed: {exc}"}
 
 
 def _vintage_lines(vintages: Mapping[str, Any]) -> list[str]:
