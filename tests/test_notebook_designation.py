@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from hna.batch import expand_jobs, load_runspec, project_root
 
@@ -108,21 +107,16 @@ def test_run_spec_validates_and_expands_to_one_job():
             assert type(value) is type(declared[name]), name
 
 
-def test_default_run_can_include_the_notebook_once(tmp_path):
-    """The stanza proposed for parameters/runs/default.yaml (``over: []``) gives one job that
-    runs the notebook with its own defaults (soft tissue sarcoma, NHS South West)."""
-    default = yaml.safe_load((REPO / "parameters" / "runs" / "default.yaml").read_text())
-    stanza = {"path": "notebooks/designation_options.ipynb", "over": []}
-    if stanza["path"] not in [nb["path"] for nb in default["notebooks"]]:
-        default["notebooks"].append(stanza)
-    path = tmp_path / "default_plus.yaml"
-    path.write_text(yaml.safe_dump(default))
+def test_default_run_includes_one_south_west_sarcoma_designation_job():
+    """parameters/runs/default.yaml restricts the notebook (per-notebook services, footprints
+    and parameters) to soft tissue sarcoma in NHS South West, comparing 1, 2 and 3 centres."""
+    path = REPO / "parameters" / "runs" / "default.yaml"
     spec = load_runspec(path)
-    jobs = [j for j in expand_jobs(spec, root=REPO, source=str(path))
-            if j.notebook == NOTEBOOK]
-    assert [j.id for j in jobs] == ["_overview/designation_options"]
+    jobs = [j for j in expand_jobs(spec, root=REPO, source=str(path)) if j.notebook == NOTEBOOK]
+    assert [j.id for j in jobs] == ["soft_tissue_sarcoma/E40000006_designation"]
     params = jobs[0].parameters
-    assert "service" not in params and "footprint" not in params  # notebook defaults apply
+    assert (params["service"], params["footprint"], params["ks"]) == (
+        "soft_tissue_sarcoma", "E40000006", [1, 2, 3])
 
 
 @pytest.mark.slow
