@@ -28,7 +28,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hna.errors import DataError, ParameterError
-from hna.tiers import PARAMETERS_DIR, TierConfig, load_tier_schemes, read_parameter_file
+from hna.parameters import PARAMETERS_DIR, read_parameter_file
+from hna.tiers import TierConfig, load_tier_schemes
 
 __all__ = [
     "SEGMENTATION_FACTORS",

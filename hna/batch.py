@@ -60,6 +60,7 @@ from pydantic_core import PydanticCustomError
 
 import hna
 from hna.errors import HnaError, InputError, ParameterError
+from hna.parameters import read_yaml, validation_error
 from hna.report import (
     HEADLINE_ENV,
     atomic_write_json,
@@ -296,20 +297,6 @@ class RunSpec(_Strict):
         return ", ".join(map(str, years))
 
 
-def _loc_text(loc: Sequence[Any]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            continue
-        part = str(part)
-        # Union members and validator wrappers show up in pydantic locations; drop them.
-        if "[" in part or part in {"FootprintLevel", "YearRange"} or part.startswith("function"):
-            continue
-        text += ("." if text else "") + part
-    return text
-
-
 def load_runspec(path: str | os.PathLike[str]) -> RunSpec:
     """Read and validate a run spec YAML file.
 
@@ -317,58 +304,14 @@ def load_runspec(path: str | os.PathLike[str]) -> RunSpec:
         ParameterError: the file is missing, is not YAML, or breaks the schema; the message
             names the file and the field (e.g. ``notebooks[0].over[1]``).
     """
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ParameterError(
-            f"cannot read the run spec ({exc.strerror or exc})", source=str(path),
-            hint="Give the path of a YAML file such as parameters/runs/default.yaml",
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParameterError(
-            f"is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}",
-            source=str(path),
-        ) from None
-    if not isinstance(data, dict):
-        raise ParameterError(
-            "must be a YAML mapping of keys to values", source=str(path), value=data,
-            hint="See docs/batch.md for the keys of a run spec",
-        )
+    data = read_yaml(path, missing_hint=(
+        "Give the path of a YAML file such as parameters/runs/default.yaml"))
     try:
         return RunSpec.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        errors.sort(key=lambda e: -len(e["loc"]))
-        first = errors[0]
-        where = _loc_text(first["loc"])
-        message = first["msg"]
-        hint = None
-        if first["type"] == "hna_parameter":
-            ctx = first.get("ctx") or {}
-            raise ParameterError(ctx.get("message", message), source=str(path),
-                                 field=ctx.get("field") or where, value=ctx.get("value"),
-                                 hint=ctx.get("hint")) from None
-        if first["type"] == "extra_forbidden":
-            message = "is not a known key"
-            hint = "Check the spelling; docs/batch.md lists the keys of a run spec"
-        elif first["type"] == "missing":
-            message = "is required"
-        message = message.removeprefix("Value error, ")
-        others = len({_loc_text(e["loc"]) for e in errors}) - 1
-        if others > 0:
-            message += f" (and {others} more problem{'s' if others > 1 else ''})"
-        value = first.get("input") if first["type"] not in ("missing",) else None
-        if isinstance(value, dict | list) and len(repr(value)) > 80:
-            value = None
-        raise ParameterError(message, source=str(path), field=where or None, value=value,
-                             hint=hint) from None
+        raise validation_error(exc, str(path), RunSpec,
+                               hint="docs/batch.md lists the keys of a run spec") from None
 
 
 def project_root(spec_path: str | os.PathLike[str]) -> Path:

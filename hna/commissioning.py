@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from hna.errors import DataError, ParameterError
+from hna.parameters import PARAMETERS_DIR
 
 __all__ = [
     "TABLES",
@@ -805,8 +806,7 @@ def appraise_footprint(
 def _relative(p: Path | None) -> str | None:
     if p is None:
         return None
-    root = Path(__file__).resolve().parents[1]
     try:
-        return str(p.resolve().relative_to(root))
+        return str(p.resolve().relative_to(PARAMETERS_DIR.parent))
     except ValueError:
         return str(p)

@@ -32,10 +32,10 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hna.errors import DataError, ParameterError
+from hna.parameters import PARAMETERS_DIR, read_parameter_file
 
 __all__ = [
     "LEVELS",
@@ -67,7 +67,7 @@ _LEVEL_ALIASES = {
     "nhs_region": "nhs_region", "nhs_regions": "nhs_region", "nhser": "nhs_region",
     "england": "england", "national": "england", "country": "england",
 }
-FOOTPRINTS_DIR = Path(__file__).resolve().parents[1] / "parameters" / "footprints"
+FOOTPRINTS_DIR = PARAMETERS_DIR / "footprints"
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -233,18 +233,7 @@ def load_footprints(directory: str | Path | None = None) -> list[Footprint]:
 def read_footprint_file(path: str | Path) -> list[Footprint]:
     """Read and validate one footprint YAML file."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"malformed YAML ({exc.__class__.__name__}: {exc})".replace("\n", " "),
-                             source=str(path)) from exc
-    try:
-        spec = _FootprintFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ParameterError(err["msg"], source=str(path), field=loc,
-                             value=err.get("input") if not isinstance(err.get("input"), dict) else None) from exc
+    spec = read_parameter_file(path, _FootprintFile)
     out = []
     for s in spec.footprints:
         members = _lad_union(s.union, str(path))

@@ -34,7 +34,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -47,6 +46,7 @@ from pydantic import (
 
 from hna.bands import AGE_BAND_DTYPE, AGE_BANDS, SEX_DTYPE, SEXES, as_band, as_sex
 from hna.errors import DataError, ParameterError
+from hna.parameters import PARAMETERS_DIR, read_yaml, validation_error
 
 __all__ = [
     "MODALITIES",
@@ -107,9 +107,7 @@ _KEEPABLE = ("sex", "age_band", "modality")
 _CHUNK = 50  # draws per random-number stream / worker task
 
 #: The parameter file shipped with the repository.
-DEFAULT_PARAMETER_FILE = (
-    Path(__file__).resolve().parent.parent / "parameters" / "models" / "renal_replacement_therapy.yaml"
-)
+DEFAULT_PARAMETER_FILE = PARAMETERS_DIR / "models" / "renal_replacement_therapy.yaml"
 
 # --------------------------------------------------------------------------------------------
 # Parameters
@@ -450,20 +448,6 @@ class RRTParameters(_Strict):
         return tuple(self.age_groups.bands)
 
 
-def _pydantic_error(exc: ValidationError, source: str) -> ParameterError:
-    errors = exc.errors()
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    message = "unknown key (not allowed)" if first["type"] == "extra_forbidden" else first["msg"]
-    more = f"{len(errors) - 1} further problem(s) in the same file" if len(errors) > 1 else None
-    hint = "Fix the value or key and reload"
-    if more:
-        hint += f"; {more}"
-    return ParameterError(
-        message, source=source, field=loc or None, value=first.get("input"), hint=hint
-    )
-
-
 def rrt_parameters_from_mapping(data: Any, source: str = "<mapping>") -> RRTParameters:
     """Validate a mapping (e.g. parsed YAML) into :class:`RRTParameters`.
 
@@ -479,7 +463,7 @@ def rrt_parameters_from_mapping(data: Any, source: str = "<mapping>") -> RRTPara
     try:
         params = RRTParameters.model_validate(dict(data))
     except ValidationError as exc:
-        raise _pydantic_error(exc, source) from None
+        raise validation_error(exc, str(source), RRTParameters) from None
     params._source_file = str(source)
     # Transition rows must be valid over the whole trend period (extremes are at its ends).
     years = {
@@ -507,23 +491,8 @@ def load_rrt_parameters(path: str | os.PathLike[str] | None = None) -> RRTParame
             transition rows summing to more than 1, with file, field and value.
     """
     file = Path(path) if path is not None else DEFAULT_PARAMETER_FILE
-    if not file.is_file():
-        raise ParameterError(
-            "parameter file not found",
-            source=str(file),
-            hint="Pass the path of renal_replacement_therapy.yaml (it lives in parameters/models/)",
-        )
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        raise ParameterError(
-            f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
-            source=str(file),
-            field=where,
-            hint="Check indentation and quoting",
-        ) from None
+    data = read_yaml(file, missing_hint=(
+        "Pass the path of renal_replacement_therapy.yaml (it lives in parameters/models/)"))
     return rrt_parameters_from_mapping(data, source=str(file))
 
 

@@ -33,14 +33,13 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -53,6 +52,8 @@ from pydantic import (
 
 from hna.bands import AGE_BANDS, BAND_LOWER, SEXES
 from hna.errors import DataError, HnaError, ParameterError
+from hna.parameters import PARAMETERS_DIR, read_yaml, validation_error
+from hna.parameters import display_path as _display
 
 __all__ = [
     "SERVICES_DIR",
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 #: ``parameters/services`` at the root of the source tree (hna is installed in editable mode).
-SERVICES_DIR = Path(__file__).resolve().parents[1] / "parameters" / "services"
+SERVICES_DIR = PARAMETERS_DIR / "services"
 
 _ID = r"^[A-Za-z_]\w*$"
 Number = Annotated[float, Field(strict=True)]
@@ -363,116 +364,13 @@ class Service(_Strict):
 
 
 # --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-
-
-def _display(path: Path | str) -> str:
-    """A path relative to the working directory when it is inside it (shorter messages)."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)
-
-
-def _loc(loc: Sequence[Any]) -> str:
-    out = ""
-    for item in loc:
-        out += f"[{item}]" if isinstance(item, int) else ("." if out else "") + str(item)
-    return out
-
-
-def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
-    """The pydantic model that owns the field at ``loc`` (to suggest keys for typos)."""
-    model: Any = Service
-    for item in loc[:-1]:
-        if isinstance(item, int):
-            continue
-        fld = getattr(model, "model_fields", {}).get(item)
-        if fld is None:
-            return None
-        ann = fld.annotation
-        found = None
-        for cand in _annotation_models(ann):
-            found = cand
-            break
-        if found is None:
-            return None
-        model = found
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _annotation_models(ann: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        yield ann
-        return
-    for arg in getattr(ann, "__args__", ()) or ():
-        yield from _annotation_models(arg)
-
-
-def _validation_error(exc: ValidationError, source: str) -> ParameterError:
-    errors = exc.errors(include_url=False)
-    # A misspelt key shows up twice: as an unknown key and as a missing required one. The
-    # unknown key is the cause, so report it first.
-    errors = sorted(errors, key=lambda e: e.get("type") != "extra_forbidden")
-    first = errors[0]
-    loc = tuple(first.get("loc", ()))
-    field = _loc(loc) or None
-    msg = str(first.get("msg", "invalid value"))
-    kind = first.get("type")
-    value = first.get("input")
-    hint = None
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind == "extra_forbidden":
-        msg = f"unknown key '{loc[-1]}'"
-        value = None
-        owner = _model_at(loc)
-        if owner is not None:
-            keys = list(owner.model_fields)
-            near = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
-            hint = (f"Did you mean '{near[0]}'?" if near else
-                    f"Allowed keys here: {', '.join(keys)}")
-            if near:  # the "missing" error for the intended key is the same mistake
-                errors = [e for e in errors if not (
-                    e.get("type") == "missing" and tuple(e.get("loc", ())) == (*loc[:-1], near[0]))]
-    elif kind == "missing":
-        msg = "required key is missing"
-        value = None
-    if isinstance(value, dict | list):
-        value = None
-    if len(errors) > 1:
-        msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return ParameterError(msg, source=source, field=field, value=value, hint=hint)
-
-
-# --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
 
 
 def _read_yaml(path: Path) -> Any:
-    source = _display(path)
-    if not path.is_file():
-        raise ParameterError("file not found", source=source,
-                             hint="Give a service id (see 'hna services list') or a YAML path")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None)
-        context = getattr(exc, "context", None)
-        cmark = getattr(exc, "context_mark", None)
-        if context and cmark is not None and (mark is None or cmark.line != mark.line):
-            problem = f"{problem}; {context} started at line {cmark.line + 1}"
-        raise ParameterError(
-            f"malformed YAML{where}" + (f" ({problem})" if problem else ""),
-            source=source, hint="Fix the YAML syntax (indentation, colons, quotes)",
-        ) from None
-    except UnicodeDecodeError:
-        raise ParameterError("not a text file (UTF-8)", source=source) from None
+    return read_yaml(path, source=_display(path), mapping=False,
+                     missing_hint="Give a service id (see 'hna services list') or a YAML path")
 
 
 def _check_sources(svc: Service, source: str) -> None:
@@ -523,7 +421,7 @@ def _parse_service(path: Path, raw: Any) -> Service:
     try:
         svc = Service.model_validate(raw)
     except ValidationError as exc:
-        raise _validation_error(exc, source) from None
+        raise validation_error(exc, source, Service) from None
     svc._path = path.resolve()
     _check_sources(svc, source)
     _check_files(svc, source)

@@ -18,9 +18,8 @@ The Carter rules (F001 para 3, para 45, App 10 3a) are applied by :func:`carter_
 :func:`tier_for_service` is the one-call entry used by ``hna.thresholds``: a planning
 population in, one row per scheme out.
 
-This module also holds :func:`read_parameter_file`, the YAML -> pydantic loader used by
-``hna.appraisal``: every problem becomes a :class:`hna.errors.ParameterError` naming the file
-and the field.
+Tier files are read with :func:`hna.parameters.read_parameter_file`: every problem becomes a
+:class:`hna.errors.ParameterError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -30,13 +29,13 @@ import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hna.errors import ParameterError
+from hna.parameters import PARAMETERS_DIR, read_parameter_file
 
 __all__ = [
     "EDGE_RULES",
@@ -45,8 +44,6 @@ __all__ = [
     "CarterRuleSet",
     "TierConfig",
     "TierResult",
-    "PARAMETERS_DIR",
-    "read_parameter_file",
     "load_tier_schemes",
     "classify_population",
     "carter_rules",
@@ -56,80 +53,8 @@ __all__ = [
 EdgeRule = Literal["lower_inclusive", "upper_inclusive"]
 EDGE_RULES: tuple[str, ...] = ("lower_inclusive", "upper_inclusive")
 
-#: ``parameters/`` at the root of the source tree (hna is installed in editable mode).
-PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "parameters"
+#: The bundled tier schemes (``parameters/tiers.yaml``).
 DEFAULT_TIERS_FILE = PARAMETERS_DIR / "tiers.yaml"
-
-M = TypeVar("M", bound=BaseModel)
-
-
-# --------------------------------------------------------------------------------------------
-# YAML -> pydantic, with errors that name the file and the field
-
-
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts)
-
-
-def validation_to_parameter_error(
-    err: ValidationError, source: str | Path, prefix: str = ""
-) -> ParameterError:
-    """Turn a pydantic ValidationError into a ParameterError naming the first bad field."""
-    first = err.errors()[0]
-    field = _field_path(tuple(first.get("loc", ())))
-    if prefix:
-        field = f"{prefix}.{field}" if field else prefix
-    msg = str(first.get("msg", "invalid value"))
-    if first.get("type") == "extra_forbidden":
-        msg = "unknown key"
-    others = len(err.errors()) - 1
-    if others:
-        msg += f" (and {others} more problem{'s' if others > 1 else ''})"
-    value = first.get("input")
-    if isinstance(value, dict | list) or first.get("type") == "missing":
-        value = None
-    return ParameterError(
-        msg, source=str(source), field=field or None, value=value,
-        hint="Check the key against docs/methods and the example parameter files",
-    )
-
-
-def read_parameter_file(path: str | Path, model: type[M]) -> M:
-    """Read a YAML parameter file into a pydantic ``model`` (extra keys forbidden).
-
-    Raises:
-        ParameterError: the file is missing, is not valid YAML, is not a mapping, or fails the
-            model's validation; the message names the file and the first offending field.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(
-            "parameter file not found", source=str(path),
-            hint="Pass an existing YAML file or omit the path to use the default",
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParameterError(
-            f"not valid YAML{where}", source=str(path), hint="Fix the YAML syntax"
-        ) from exc
-    if not isinstance(data, dict):
-        raise ParameterError(
-            "expected a mapping of keys to values at the top level", source=str(path),
-            value=type(data).__name__,
-        )
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_to_parameter_error(exc, path) from exc
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,211 @@
+"""Parameter files: where they live, and reading YAML into pydantic models with clear errors.
+
+Every YAML file hna reads (services, footprints, run specs, tier schemes, appraisal settings,
+model parameters) goes through :func:`read_yaml` and :func:`validation_error`, so that every
+problem is reported the same way: one :class:`hna.errors.ParameterError` naming the file, the
+field path (``notebooks[0].over[1]``, ``critical_mass.minimum_per_centre``), the value and what
+to do, e.g. the nearest allowed key for a misspelt one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from hna.errors import ParameterError
+
+__all__ = [
+    "PARAMETERS_DIR",
+    "display_path",
+    "field_path",
+    "read_yaml",
+    "validation_error",
+    "read_parameter_file",
+]
+
+#: The project's ``parameters/`` folder (services, footprints, runs, tiers, appraisal, models).
+PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "parameters"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def display_path(path: Path | str) -> str:
+    """A path relative to the working directory when it is inside it (shorter messages)."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def read_yaml(path: str | Path, *, source: str | None = None, missing_hint: str | None = None,
+              mapping: bool = True) -> Any:
+    """Parse a YAML file safely (``yaml.safe_load``).
+
+    Args:
+        path: the file.
+        source: how to name the file in messages (default: the path).
+        missing_hint: what to tell the user when the file does not exist.
+        mapping: require a mapping of keys to values at the top level.
+
+    Raises:
+        ParameterError: missing or unreadable file, not UTF-8 text, malformed YAML (with line,
+            column and the YAML parser's explanation), or not a mapping.
+    """
+    path = Path(path)
+    source = source or str(path)
+    if not path.is_file():
+        raise ParameterError("cannot read the file: not found", source=source,
+                             hint=missing_hint or "Check the path of the parameter file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None)
+        context = getattr(exc, "context", None)
+        cmark = getattr(exc, "context_mark", None)
+        if problem and context and cmark is not None and (mark is None or cmark.line != mark.line):
+            problem = f"{problem}; {context} started at line {cmark.line + 1}"
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise ParameterError(
+            f"malformed YAML{where}" + (f" ({problem})" if problem else ""), source=source,
+            hint=f"The file is not valid YAML{line}: check indentation, colons and quotes",
+        ) from None
+    except UnicodeDecodeError:
+        raise ParameterError("not a text file (UTF-8)", source=source) from None
+    except OSError as exc:
+        raise ParameterError(f"cannot read the file ({exc.strerror or exc})",
+                             source=source) from None
+    if mapping and not isinstance(data, dict):
+        raise ParameterError("expected a mapping of keys to values at the top level",
+                             source=source, value=type(data).__name__)
+    return data
+
+
+def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _models_in(arg)
+
+
+def _model_names(model: type[BaseModel] | None) -> set[str]:
+    """Names of every model nested in ``model``: pydantic puts union members' names in
+    error locations (``footprints.FootprintLevel.level``), which readers should not see."""
+    seen: set[str] = set()
+    todo = [model] if model is not None else []
+    while todo:
+        m = todo.pop()
+        if m.__name__ in seen:
+            continue
+        seen.add(m.__name__)
+        for fld in m.model_fields.values():
+            todo.extend(_models_in(fld.annotation))
+    return seen
+
+
+def field_path(loc: Sequence[Any], model: type[BaseModel] | None = None) -> str:
+    """A pydantic error location as a readable path: ``notebooks[0].over[1]``.
+
+    Union-member tags (``list[str]``, ``function-after[...]`` and the names of models nested in
+    ``model``) are dropped.
+    """
+    tags = _model_names(model)
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+            continue
+        item = str(item)
+        if item in tags or "[" in item or item.startswith("function"):
+            continue
+        out += ("." if out else "") + item
+    return out
+
+
+def _model_at(model: type[BaseModel] | None, loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The model that owns the field at ``loc`` (to suggest keys for a misspelt one)."""
+    current: Any = model
+    for item in loc[:-1]:
+        if current is None or isinstance(item, int):
+            continue
+        if str(item) in _model_names(model):
+            continue
+        fld = getattr(current, "model_fields", {}).get(item)
+        if fld is None:
+            return None
+        current = next(iter(_models_in(fld.annotation)), None)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def validation_error(exc: ValidationError, source: str, model: type[BaseModel] | None = None,
+                     hint: str | None = None) -> ParameterError:
+    """Turn a pydantic ValidationError into one ParameterError naming the first bad field.
+
+    A misspelt key shows up twice, as an unknown key and as a missing required one: the unknown
+    key is reported (with the nearest allowed key when ``model`` is given), and the matching
+    "missing" error is not counted again. Otherwise the most specific (deepest) error is
+    reported; the count of the others is appended. Errors raised by validators as
+    ``PydanticCustomError("hna_parameter", ..., {message, field, value, hint})`` keep their own
+    wording.
+    """
+    errors = sorted(exc.errors(include_url=False),
+                    key=lambda e: (e.get("type") != "extra_forbidden", -len(e.get("loc", ()))))
+    first = errors[0]
+    loc = tuple(first.get("loc", ()))
+    field = field_path(loc, model) or None
+    kind = first.get("type")
+    msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    value = first.get("input")
+    if kind == "hna_parameter":
+        ctx = first.get("ctx") or {}
+        return ParameterError(ctx.get("message", msg), source=source,
+                              field=ctx.get("field") or field, value=ctx.get("value"),
+                              hint=ctx.get("hint"))
+    if kind == "extra_forbidden":
+        parent = field_path(loc[:-1], model)
+        msg = (f"unknown key '{loc[-1]}' (not a known key "
+               + (f"of '{parent}')" if parent else "at the top level)"))
+        value = None
+        owner = _model_at(model, loc)
+        if owner is not None:
+            keys = list(owner.model_fields)
+            near = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
+            hint = (f"Did you mean '{near[0]}'?" if near else
+                    f"Allowed keys here: {', '.join(keys)}")
+            if near:
+                errors = [e for e in errors if not (
+                    e.get("type") == "missing"
+                    and tuple(e.get("loc", ())) == (*loc[:-1], near[0]))]
+    elif kind == "missing":
+        msg = "required key is missing"
+        value = None
+    if isinstance(value, dict | list):
+        value = None
+    others = len({field_path(e.get("loc", ()), model) for e in errors[1:]} - {field})
+    if others:
+        msg += f" (and {others} more problem{'s' if others > 1 else ''})"
+    return ParameterError(msg, source=source, field=field, value=value, hint=hint)
+
+
+def read_parameter_file(path: str | Path, model: type[M], *, source: str | None = None,
+                        missing_hint: str | None = None) -> M:
+    """Read a YAML parameter file into a pydantic ``model`` (extra keys forbidden).
+
+    Raises:
+        ParameterError: the file is missing, is not valid YAML, is not a mapping, or fails the
+            model's validation; the message names the file and the first offending field.
+    """
+    source = source or str(path)
+    data = read_yaml(path, source=source, missing_hint=missing_hint)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, source, model) from None
