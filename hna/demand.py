@@ -433,58 +433,6 @@ _MEASURES = {
 }
 
 
-def _rrt_incidence_crude(params, pop_sb: np.ndarray) -> float:
-    """Crude RRT incidence (per million, all ages) the model gives at multiplier 1."""
-    adult_share = float(params.adult_share_of_15_19.value)
-    total = 0.0
-    for s, sex in enumerate(SEXES):
-        table = params.incidence.rate_pmp[sex]
-        for b, band in enumerate(AGE_BANDS):
-            if band in table:
-                share = adult_share if band == "15-19" else 1.0
-                total += pop_sb[s, b] * share * table[band] / 1e6
-    return total / pop_sb.sum() * 1e6
-
-
-def _rrt_start(params, end_year: int) -> tuple[pd.DataFrame, float, str]:
-    """National adults on RRT per person by sex, band and modality on 31 December ``end_year``.
-
-    Adapter (hna.prevalence has no "current stock" function): the model's calibration run
-    (:func:`hna.prevalence.calibration_run`, published 2000 stock and yearly incidence to the
-    last calibration year) is continued with :func:`hna.prevalence.simulate_rrt` to
-    ``end_year`` at the last published crude incidence, on the calibration population
-    (England proxy). Returns the stock per person of the band, the incidence multiplier that
-    reproduces the last published crude rate, and a description.
-    """
-    from hna import prevalence as prev
-
-    sim, _ = prev.calibration_run(params)
-    last_cal = int(sim.years[-1])
-    stock = sim.stock_frame()
-    stock = stock[stock["year"] == last_cal]
-    hist = sorted(params.incidence_history, key=lambda c: c.year)
-    target = float(hist[-1].rate_pmp)
-    years = list(range(last_cal + 1, end_year + 1))
-    calpop = prev.calibration_population(params, sorted({end_year, *years}))
-    sub = calpop[calpop["year"] == end_year]
-    wide = sub.pivot_table(index="sex", columns="age_band", values="population",
-                           aggfunc="sum", observed=False)
-    arr = wide.reindex(index=list(SEXES), columns=list(AGE_BANDS)).to_numpy(dtype=float)
-    mult = target / _rrt_incidence_crude(params, arr)
-    if years:
-        start = stock[["area_code", "sex", "age_band", "modality", "patients"]]
-        out = prev.simulate_rrt(params, calpop[calpop["year"].isin(years)], start, years,
-                                incidence_multiplier=mult)
-        stock = out[out["year"] == end_year]
-    per = stock.merge(sub[["sex", "age_band", "population"]], on=["sex", "age_band"])
-    per["per_person"] = per["patients"] / per["population"]
-    text = (f"start stock: national adults on RRT per person by sex, band and modality on "
-            f"31 December {end_year}, from the model's calibration run (published 2000 stock, "
-            f"published incidence to {last_cal}) continued at {target:g} pmp "
-            f"(UKRR {hist[-1].year}), applied to the footprint's {end_year + 1} population")
-    return per[["sex", "age_band", "modality", "per_person"]], mult, text
-
-
 def _model_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int, seed: int,
                   model_draws: str = "poisson"
                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
@@ -498,7 +446,13 @@ def _model_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int,
                              hint=f"Use one of {', '.join(_MEASURES)}")
     base_year = int(pop["year"].min())
     sim_years = list(range(base_year, max(years) + 1))
-    per, mult, start_text = _rrt_start(params, base_year - 1)
+    per = prev.prevalence_per_person(params, base_year - 1)
+    mult = prev.crude_incidence_multiplier(params, base_year - 1)
+    last = max(params.incidence_history, key=lambda c: c.year)
+    start_text = (f"start stock: national adults on RRT per person by sex, band and modality on "
+                  f"31 December {base_year - 1} (hna.prevalence.prevalence_per_person: the "
+                  f"model's calibration run continued at {float(last.rate_pmp):g} pmp, UKRR "
+                  f"{last.year}), applied to the footprint's {base_year} population")
     base = pop[pop["year"] == base_year][["area_code", "sex", "age_band", "population"]]
     start = base.merge(per, on=["sex", "age_band"], how="inner")
     start["patients"] = start["population"] * start["per_person"]

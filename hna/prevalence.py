@@ -78,6 +78,8 @@ __all__ = [
     "calibration_trajectory",
     "fit_calibration",
     "modelled_prevalent",
+    "prevalence_per_person",
+    "crude_incidence_multiplier",
 ]
 
 #: Modality states, in array order.
@@ -1860,28 +1862,53 @@ def calibration_markdown(params: RRTParameters | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def prevalence_per_person(params: RRTParameters, year: int) -> pd.DataFrame:
+    """National adults on RRT per person by sex, band and modality on 31 December ``year``.
+
+    From :func:`calibration_run` to ``year`` (after the last published incidence year the crude
+    incidence is held at its last published value, and the mortality and transplant trends at
+    their end levels), divided by the calibration population. A model extrapolation, not a
+    published figure.
+
+    Returns:
+        ``sex, age_band, modality, per_person``.
+    """
+    sim, pop_nat = calibration_run(params, end_year=year)
+    _, nat = _population_array(pop_nat, [year], source="calibration population", all_bands=True)
+    rates = sim.stock[-1, 0] / np.maximum(nat[0, 0, :, _FIRST_ADULT:], 1e-12)[..., None]
+    one = RRTSimulation(rates[None, None], np.zeros((0,)), (year,), ["national"], _KEEPABLE, 0)
+    out = one.stock_frame().rename(columns={"patients": "per_person"})
+    return out[["sex", "age_band", "modality", "per_person"]].reset_index(drop=True)
+
+
+def crude_incidence_multiplier(params: RRTParameters, year: int) -> float:
+    """Multiplier of the incidence rates that makes the model's crude adult RRT incidence equal
+    the published rate of ``year`` (held at the last published value after it), on the
+    calibration population."""
+    return _calibration_multipliers(params, calibration_population(params, [year]), [year])[year]
+
+
 def modelled_prevalent(
     params: RRTParameters, population: pd.DataFrame, year: int
 ) -> pd.DataFrame:
     """Starting stock for ``year`` from the national model run, applied to local populations.
 
-    Runs :func:`calibration_run` to ``year`` (after the last published incidence year the
-    crude incidence is held at its last published value, and the mortality and transplant
-    trends at their end levels), takes the modelled prevalence per person by sex, band and
-    modality, and multiplies it by each area's population (indirect standardisation: areas
-    with older populations get more patients). A model extrapolation, not a published figure:
-    prefer :func:`initial_prevalent` with published local or national figures when available.
+    Multiplies :func:`prevalence_per_person` by each area's population (indirect
+    standardisation: areas with older populations get more patients). A model extrapolation,
+    not a published figure: prefer :func:`initial_prevalent` with published local or national
+    figures when available.
 
     Returns:
         ``area_code, year, sex, age_band, modality, patients`` (expected values).
     """
-    sim, pop_nat = calibration_run(params, end_year=year)
-    _, nat = _population_array(pop_nat, [year], source="calibration population", all_bands=True)
-    rates = sim.stock[-1, 0] / np.maximum(nat[0, 0, :, _FIRST_ADULT:], 1e-12)[..., None]
-    areas, local = _population_array(population, [year], source="population", all_bands=True)
-    stock = local[0, :, :, _FIRST_ADULT:, None] * rates[None]  # (A, S, B, M)
-    out = RRTSimulation(stock[None], np.zeros((0,)), (year,), areas, _KEEPABLE, 0)
-    return out.stock_frame()[["area_code", "year", "sex", "age_band", "modality", "patients"]]
+    per = prevalence_per_person(params, year)
+    pop = population[population["year"] == year][["area_code", "sex", "age_band", "population"]]
+    out = pop.merge(per, on=["sex", "age_band"], how="inner")
+    out["patients"] = out["population"] * out["per_person"]
+    out["year"] = int(year)
+    out["modality"] = out["modality"].astype(MODALITY_DTYPE)
+    return out[["area_code", "year", "sex", "age_band", "modality", "patients"]].sort_values(
+        ["area_code", "sex", "age_band", "modality"]).reset_index(drop=True)
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the docs table
