@@ -47,6 +47,7 @@ from pydantic import (
 from hna.bands import AGE_BAND_DTYPE, AGE_BANDS, SEX_DTYPE, SEXES, as_band, as_sex
 from hna.errors import DataError, ParameterError
 from hna.parameters import PARAMETERS_DIR, read_yaml, validation_error
+from hna.uncertainty import draw_blocks, seed_sequence
 
 __all__ = [
     "MODALITIES",
@@ -1248,9 +1249,15 @@ def simulate_rrt_arrays(
         s, f = _run_chunk(start_l, lam, arrays, up, 0, None, keep, A, n_sex)
         return RRTSimulation(s[0], f[0], all_years, areas, keep, 0, None)
 
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    sizes = [min(_CHUNK, draws - i) for i in range(0, draws, _CHUNK)]
-    children = root.spawn(len(sizes))
+    # Fixed blocks of _CHUNK draws, each seeded by (root, block) only (hna.uncertainty), so
+    # results do not depend on the number of worker threads. seed=None draws fresh entropy.
+    if seed is None or (isinstance(seed, Sequence) and not isinstance(seed, str)):
+        root = np.random.SeedSequence(seed)
+    else:
+        root = seed_sequence(seed)
+    blocks = list(draw_blocks(root, draws, block_size=_CHUNK))
+    sizes = [b.n_generate for b in blocks]
+    children = [b.seed() for b in blocks]
     n_workers = workers if workers is not None else min(len(sizes), os.cpu_count() or 1, 8)
     if n_workers < 1:
         raise ParameterError("workers must be >= 1", field="workers", value=workers)
