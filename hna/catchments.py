@@ -771,6 +771,33 @@ def _site_table(alloc: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def allocation_table(demand: pd.DataFrame, sites: pd.DataFrame, minutes: np.ndarray,
+                     assign: np.ndarray) -> pd.DataFrame:
+    """One row per demand area: the site it is assigned to, travel minutes and straight-line km
+    (NaN when coordinates are missing, e.g. with a travel-time matrix), cases (and population).
+
+    Args:
+        demand: ``area_code, cases`` (+ ``x, y``, ``population``).
+        sites: ``site_code`` (+ ``x, y``).
+        minutes: travel minutes, areas x sites.
+        assign: index of the assigned site for each area.
+    """
+    rows = np.arange(len(demand))
+    alloc = pd.DataFrame({
+        "area_code": demand["area_code"],
+        "site_code": sites["site_code"].to_numpy()[assign],
+        "minutes": minutes[rows, assign],
+    })
+    if {"x", "y"} <= set(demand.columns) and {"x", "y"} <= set(sites.columns):
+        alloc["km"] = distance_km(demand, sites).to_numpy()[rows, assign]
+    else:
+        alloc["km"] = np.nan
+    alloc["cases"] = demand["cases"].to_numpy(float)
+    if "population" in demand.columns:
+        alloc["population"] = demand["population"].to_numpy(float)
+    return alloc
+
+
 def catchments(
     demand: pd.DataFrame,
     sites: pd.DataFrame,
@@ -796,19 +823,7 @@ def catchments(
         raise DataError("areas with no travel time to any site", source="travel",
                         value=d.loc[unreachable, "area_code"].tolist()[:8])
     best = np.nanargmin(np.where(np.isnan(arr), np.inf, arr), axis=1)
-    rows = np.arange(len(d))
-    alloc = pd.DataFrame({
-        "area_code": d["area_code"],
-        "site_code": s["site_code"].to_numpy()[best],
-        "minutes": arr[rows, best],
-    })
-    if {"x", "y"} <= set(d.columns) and {"x", "y"} <= set(s.columns):
-        alloc["km"] = distance_km(d, s).to_numpy()[rows, best]
-    else:
-        alloc["km"] = np.nan
-    alloc["cases"] = d["cases"].to_numpy(float)
-    if "population" in d.columns:
-        alloc["population"] = d["population"].to_numpy(float)
+    alloc = allocation_table(d, s, arr, best)
     summary = travel_summary(alloc["minutes"], alloc["cases"], thresholds,
                              model if travel is None else None)
     assumptions: dict[str, object] = {"thresholds_minutes": tuple(thresholds)}

@@ -40,8 +40,8 @@ from hna.catchments import (
     TravelModel,
     _as_demand,
     _as_sites,
+    allocation_table,
     catchments,
-    distance_km,
     major_acute_sites,
     travel_minutes,
     travel_summary,
@@ -753,18 +753,7 @@ def designate(
     rows = np.arange(len(d))
     open_t = np.where(np.isfinite(t[:, open_idx]), t[:, open_idx], np.inf)
     nearest = open_idx[np.argmin(open_t, axis=1)]
-    alloc = pd.DataFrame({
-        "area_code": d["area_code"],
-        "site_code": site_codes[assign],
-        "minutes": t[rows, assign],
-    })
-    if travel is None:
-        alloc["km"] = distance_km(d, cand).to_numpy()[rows, assign]
-    else:
-        alloc["km"] = np.nan
-    alloc["cases"] = d["cases"].to_numpy(float)
-    if "population" in d.columns:
-        alloc["population"] = d["population"].to_numpy(float)
+    alloc = allocation_table(d, cand, t, assign)
     alloc["nearest_open_site"] = site_codes[nearest]
     alloc["is_nearest"] = t[rows, assign] <= t[rows, nearest] + 1e-9
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import sys
@@ -15,7 +16,8 @@ import pandas as pd
 from hna.errors import ParameterError
 
 __all__ = [
-    "write_table", "format_table", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
+    "write_table", "render_table", "format_table", "emit", "check_format", "json_records", "plain",
+    "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
 ]
 
 FORMATS = ("table", "csv", "json")
@@ -75,27 +77,53 @@ def format_table(df: pd.DataFrame) -> str:
     return shown.to_string(index=False)
 
 
-def _jsonable(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, float) and np.isnan(v):
+def plain(value: Any) -> Any:
+    """``value`` as a plain JSON-friendly Python object (numpy scalars unwrapped, NaN/NA ->
+    None, containers converted recursively)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT:
         return None
-    return v
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [plain(x) for x in value]
+    if isinstance(value, dict):
+        return {str(k): plain(x) for k, x in value.items()}
+    return value
 
 
-def write_table(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None) -> None:
-    """Print or save ``df`` as ``table`` (aligned text), ``csv`` or ``json`` (records)."""
+def json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``df`` as a list of plain dicts (for JSON output)."""
+    return [{k: plain(v) for k, v in r.items()} for r in df.astype(object).to_dict("records")]
+
+
+def check_format(fmt: str) -> str:
+    """``fmt`` if it is one of :data:`FORMATS`, else a ParameterError naming ``--format``."""
     if fmt not in FORMATS:
         raise ParameterError("unknown output format", field="--format", value=fmt,
                              hint=f"Use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def render_table(df: pd.DataFrame, fmt: str = "table") -> str:
+    """``df`` as ``table`` (aligned text), ``csv`` or ``json`` (records) text."""
+    check_format(fmt)
     if fmt == "csv":
-        text = df.to_csv(index=False, lineterminator="\n")
-    elif fmt == "json":
-        records = [{k: _jsonable(v) for k, v in r.items()} for r in df.astype(object).to_dict("records")]
-        text = json.dumps(records, indent=2, default=str) + "\n"
-    else:
-        text = format_table(df) + "\n"
+        return df.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        return json.dumps(json_records(df), indent=2, default=str) + "\n"
+    return format_table(df) + "\n"
+
+
+def emit(text: str, output: str | Path | None = None) -> None:
+    """Print ``text`` to standard output, or write it to ``output`` atomically."""
     if output is None:
         sys.stdout.write(text)
     else:
         atomic_write_text(output, text)
+
+
+def write_table(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None) -> None:
+    """Print or save ``df`` as ``table`` (aligned text), ``csv`` or ``json`` (records)."""
+    emit(render_table(df, fmt), output)

@@ -16,37 +16,13 @@ Errors are one line on stderr with exit status 2; ``--output`` files are written
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from hna.cli.app import app, fail
-from hna.errors import HnaError, ParameterError
-
-_FORMATS = ("table", "csv", "json")
-
-
-def _plain(v: Any) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
-
-def _records(df) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in r.items()} for r in df.astype(object).to_dict("records")]
+from hna.errors import HnaError
 
 
 def render(appraisal, names: list[str], fmt: str) -> str:
@@ -54,11 +30,11 @@ def render(appraisal, names: list[str], fmt: str) -> str:
     import pandas as pd
 
     from hna.commissioning import TITLES, flatten_lists
-    from hna.report_io import format_table
+    from hna.report_io import format_table, json_records, plain
 
     if fmt == "json":
-        obj: dict[str, Any] = {n: _records(appraisal.table(n)) for n in names}
-        obj["meta"] = _plain(appraisal.meta)
+        obj: dict[str, Any] = {n: json_records(appraisal.table(n)) for n in names}
+        obj["meta"] = plain(appraisal.meta)
         return json.dumps(obj, indent=2, default=str) + "\n"
     if fmt == "csv":
         frames = []
@@ -116,20 +92,14 @@ def appraise_cmd(
     segmentation, App 9 priorities, Thames Valley scores, and do-nothing spend with QIPP."""
     try:
         from hna.commissioning import appraise_footprint, parse_sections
-        from hna.report_io import atomic_write_text
+        from hna.report_io import check_format, emit
 
-        if fmt not in _FORMATS:
-            raise ParameterError("unknown output format", field="--format", value=fmt,
-                                 hint=f"Use one of {', '.join(_FORMATS)}")
+        check_format(fmt)
         names = parse_sections(section or None)
         svc_list = [s.strip() for s in services.split(",") if s.strip()] or None
         result = appraise_footprint(footprint, year=year, horizon=horizon, services=svc_list,
                                     non_demographic_growth=growth, qipp=not no_qipp,
                                     draws=draws, seed=seed)
-        text = render(result, names, fmt)
-        if output is None:
-            typer.echo(text, nl=False)
-        else:
-            atomic_write_text(output, text)
+        emit(render(result, names, fmt), output)
     except HnaError as exc:
         fail(exc)

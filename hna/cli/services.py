@@ -13,7 +13,6 @@ is left half-written).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +25,6 @@ services_app = typer.Typer(help="The service catalogue (parameters/services/*.ya
                            no_args_is_help=True)
 app.add_typer(services_app, name="services")
 
-_FORMATS = ("table", "csv", "json")
 
 
 def _shares(text: str) -> list[float] | None:
@@ -37,39 +35,6 @@ def _shares(text: str) -> list[float] | None:
     except ValueError:
         raise ParameterError("catchment shares must be numbers separated by commas",
                              field="--shares", value=text, hint="e.g. --shares 0.6,0.4") from None
-
-
-def _plain(v):
-    import math
-
-    import numpy as np
-
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
-def _render(df, fmt: str) -> str:
-    from hna.report_io import format_table
-
-    if fmt == "csv":
-        return df.to_csv(index=False, lineterminator="\n")
-    if fmt == "json":
-        records = [{k: _plain(v) for k, v in r.items()}
-                   for r in df.astype(object).to_dict("records")]
-        return json.dumps(records, indent=2, default=str) + "\n"
-    return format_table(df) + "\n"
-
-
-def _emit(text: str, output: Path | None) -> None:
-    from hna.report_io import atomic_write_text
-
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        atomic_write_text(output, text)
 
 
 @app.command("project")
@@ -90,11 +55,10 @@ def project_cmd(
     centres sustainable at the critical mass, and the commissioning tier."""
     try:
         from hna.demand import service_demand
+        from hna.report_io import check_format, emit, render_table
         from hna.thresholds import assess
 
-        if fmt not in _FORMATS:
-            raise ParameterError("unknown output format", field="--format", value=fmt,
-                                 hint=f"Use one of {', '.join(_FORMATS)}")
+        check_format(fmt)
         if draws < 0:
             raise ParameterError("draws must be >= 0", field="--draws", value=draws)
         share_list = _shares(shares)
@@ -120,7 +84,7 @@ def project_cmd(
             meta = result.meta
             foot = (f"\n{a.verdict}\n\nSeed {meta['seed']}, {meta['draws']} draws; parameter "
                     f"hash {meta['parameter_hash'][:12]}; {meta['projection']}.\n")
-            text = head + _render(table, "table") + foot
+            text = head + render_table(table, "table") + foot
         else:
             for scheme, tier in a.headline["tiers"].items():
                 table[f"tier_{scheme}"] = tier
@@ -129,8 +93,8 @@ def project_cmd(
             table["seed"] = result.meta["seed"]
             table["draws"] = result.meta["draws"]
             table["parameter_hash"] = result.meta["parameter_hash"]
-            text = _render(table, fmt)
-        _emit(text, output)
+            text = render_table(table, fmt)
+        emit(text, output)
     except HnaError as exc:
         fail(exc)
 
@@ -141,12 +105,10 @@ def services_list(
 ) -> None:
     """List the services in parameters/services with their kind, critical mass and quality."""
     try:
+        from hna.report_io import write_table
         from hna.services import catalogue
 
-        if fmt not in _FORMATS:
-            raise ParameterError("unknown output format", field="--format", value=fmt,
-                                 hint=f"Use one of {', '.join(_FORMATS)}")
-        _emit(_render(catalogue(), fmt), None)
+        write_table(catalogue(), fmt)
     except HnaError as exc:
         fail(exc)
 
