@@ -23,6 +23,9 @@ __all__ = [
     "provenance_table",
     "headline_record",
     "table",
+    "band_rates",
+    "overview_services",
+    "overview_matrix",
 ]
 
 
@@ -240,3 +243,29 @@ def table(df: pd.DataFrame, caption: str | None = None, precision: int = 1):
         {"selector": "th", "props": "text-align: left; padding: 2px 8px;"},
         {"selector": "td", "props": "padding: 2px 8px;"},
     ])
+
+
+def band_rates(result, year: int) -> pd.DataFrame:
+    """Rates applied in ``year`` by sex and band (``sex, age_band, rate`` per person-year; the
+    mean over the result's footprints), for :func:`hna.plots.band_rates`."""
+    base = result.by_band[result.by_band["year"] == year]
+    rates = base.groupby(["sex", "age_band"], observed=True, as_index=False)["rate_per_100k"].mean()
+    rates["rate"] = rates["rate_per_100k"] / 1e5
+    return rates[["sex", "age_band", "rate"]]
+
+
+def overview_services(overview: pd.DataFrame) -> pd.DataFrame:
+    """One row per service of :func:`hna.thresholds.overview`: critical mass, minimum planning
+    population, tier, total demand in the first year and how many footprints fit."""
+    return (overview.groupby(["service", "service_name"], as_index=False)
+            .agg(minimum_per_centre=("minimum_per_centre", "first"),
+                 planning_population=("planning_population", "first"),
+                 tier=("tier", "first"),
+                 total_demand_now=("demand_now", "sum"),
+                 footprints_that_fit=("fits", "sum"), footprints=("fits", "size")))
+
+
+def overview_matrix(overview: pd.DataFrame, value: str = "centres_horizon") -> pd.DataFrame:
+    """Footprints x services table of one column of :func:`hna.thresholds.overview`."""
+    return overview.pivot_table(index=["area_code", "name"], columns="service",
+                                values=value).reset_index()
