@@ -255,6 +255,13 @@ def _mye_from_frame(raw: pd.DataFrame, sex: str, year: int, source: str) -> pd.D
     return long
 
 
+def _require_file(path: Path) -> str:
+    """The file's name for messages; a DataError if it does not exist."""
+    if not path.exists():
+        raise DataError("file not found", source=str(path), hint="Check the path")
+    return str(path)
+
+
 def read_mye_wide(
     path: str | Path,
     year: int | None = None,
@@ -278,9 +285,7 @@ def read_mye_wide(
         Canonical population table (ESP2013 bands).
     """
     path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise DataError("file not found", source=source, hint="Check the path")
+    source = _require_file(path)
     frames = []
     if path.suffix.lower() in {".xls", ".xlsx"}:
         try:
@@ -337,9 +342,7 @@ def read_snpp(path: str | Path, areas: str | None = None) -> pd.DataFrame:
     kept (``persons`` and ``All ages`` rows are totals and dropped). ``90 and over`` is 90+.
     """
     path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise DataError("file not found", source=source, hint="Check the path")
+    source = _require_file(path)
     raw = pd.read_csv(path, dtype=str)
     raw.columns = [c.strip().upper() for c in raw.columns]
     need = ["AREA_CODE", "COMPONENT", "SEX", "AGE_GROUP"]
@@ -368,9 +371,7 @@ def read_snpp(path: str | Path, areas: str | None = None) -> pd.DataFrame:
 def read_tidy(path: str | Path) -> pd.DataFrame:
     """Read the canonical tidy table from CSV or parquet (ages as bands or single years)."""
     path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise DataError("file not found", source=source, hint="Check the path")
+    source = _require_file(path)
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
             df = pd.read_parquet(path)
@@ -397,8 +398,7 @@ def load_population(path: str | Path, **kwargs) -> pd.DataFrame:
     if suffix not in {".csv", ".txt"}:
         raise DataError("unsupported file format", source=str(path), value=suffix,
                         hint="Use CSV, parquet, or an ONS MYE2 workbook (.xls/.xlsx)")
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="Check the path")
+    _require_file(path)
     header = pd.read_csv(path, nrows=0).columns
     upper = {c.strip().upper() for c in header}
     if {"AREA_CODE", "AGE_GROUP"} <= upper:
