@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python scripts/build_schema.py`` (``--check`` exits 1 if the
 committed file differs from the generated one). The schema is generated from the pydantic
-models in :mod:`hna.services`; ``tests/test_services.py`` checks that the committed file is
+models in :mod:`hna.services`; ``tests/unit/test_services.py`` checks that the committed file is
 up to date.
 """
 

@@ -22,7 +22,7 @@ import pytest
 from hna.errors import DataError, ParameterError
 from hna.nordpred import AGE_GROUPS, WORLD_STANDARD, Power5RateLink, nordpred
 
-REF_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "nordpred"
+REF_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "nordpred"
 needs_reference = pytest.mark.skipif(
     not (REF_DIR / "colon-men-Norway.csv").is_file(),
     reason=f"nordpred reference data not found at {REF_DIR} (sibling folder ../shared)",

@@ -26,7 +26,7 @@ from hna.catchments import TravelModel
 from hna.designation import DesignationInfeasible, compare_k, designate
 from hna.errors import ParameterError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 KM = TravelModel(circuity=1.0, speed_kmh=60.0)  # one minute per km
 
 

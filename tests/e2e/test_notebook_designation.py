@@ -18,7 +18,7 @@ import pytest
 
 from hna.batch import expand_jobs, load_runspec, project_root
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "designation_options.ipynb"
 RUNSPEC = REPO / "parameters" / "runs" / "designation.yaml"
 SHARED = REPO.parent / "shared" / "data"

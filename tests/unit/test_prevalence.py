@@ -37,7 +37,7 @@ from hna.prevalence import (
     transition_matrices,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from hna.thresholds import (
     probability_centres_viable,
     service_tiers,
 )
-from tests.test_demand import tiny_population, tiny_service
+from tests.integration.test_demand import tiny_population, tiny_service
 
 
 def test_centres_sustainable_is_the_floor():
@@ -70,7 +70,7 @@ def test_tiers_of_a_planning_population():
 
 
 def test_assess_hand_checked_case(tmp_path):
-    # 380,000 people; expected 49 cases (see tests/test_demand.py); minimum 20 per centre
+    # 380,000 people; expected 49 cases (see tests/integration/test_demand.py); minimum 20 per centre
     svc = tiny_service(tmp_path)
     from hna.demand import service_demand
 

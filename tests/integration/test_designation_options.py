@@ -29,7 +29,7 @@ from hna.report import record_headline
 
 matplotlib.use("Agg")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
     not (SHARED / "facilities").is_dir() or not (SHARED / "boundaries").is_dir(),

@@ -27,7 +27,7 @@ from hna.errors import DataError, ParameterError
 
 matplotlib.use("Agg")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 BOUNDARIES = SHARED / "boundaries"
 needs_shared = pytest.mark.skipif(not BOUNDARIES.is_dir(),
                                   reason="shared data folder (../shared/data) not available")

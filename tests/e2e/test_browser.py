@@ -16,7 +16,7 @@ import yaml
 
 from hna.batch import run_batch
 
-NOTEBOOKS = Path(__file__).resolve().parent / "data" / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "data" / "notebooks"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 
 

@@ -34,7 +34,7 @@ from hna.batch import (
 )
 from hna.errors import HnaError, ParameterError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "tests" / "data" / "notebooks"
 RUNS = REPO / "tests" / "data" / "runs"
 HNA = Path(sys.executable).with_name("hna")
