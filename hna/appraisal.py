@@ -99,7 +99,8 @@ class ScoreBin(_Strict):
 
 class SegmentationFactor(_Strict):
     """One factor: either derived from demand (``derived_from`` + ``bins``) or scored per service
-    from ``levels`` (score -> description)."""
+    from ``levels`` (score -> description).
+    """
 
     label: str
     weight: float = Field(default=1.0, ge=0)

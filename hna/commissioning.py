@@ -205,7 +205,8 @@ class CommissioningAppraisal:
     def styled(self, name: str, caption: bool = True) -> Any:
         """:meth:`display` as a pandas Styler for notebooks and HTML reports: the table's
         title as caption, thousands separators, whole numbers for large values, two decimals
-        for small ones, no index."""
+        for small ones, no index.
+        """
         df = self.display(name)
         formats: dict[str, Any] = {}
         for c in df.columns:
@@ -225,7 +226,8 @@ class CommissioningAppraisal:
 
     def provenance(self) -> pd.DataFrame:
         """``item, value``: hna version, seed, draws, parameter hashes (settings, each service,
-        each parameter file) and the vintages of the bundled data."""
+        each parameter file) and the vintages of the bundled data.
+        """
         m = self.meta
         rows: list[tuple[str, Any]] = [
             ("hna version", m["hna_version"]), ("seed", m["seed"]), ("draws", m["draws"]),

@@ -125,7 +125,8 @@ class DemandResult:
 
     def matrix(self) -> tuple[pd.DataFrame, np.ndarray]:
         """All draws as ``(keys, matrix)``: keys ``area_code, year`` and a ``(keys, draws)``
-        array (computed once)."""
+        array (computed once).
+        """
         if self._matrix is None:
             self._matrix = draw_matrix(self.draws, self.value)
         return self._matrix

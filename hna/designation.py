@@ -201,7 +201,8 @@ class DesignationResult:
 @dataclass
 class KComparison:
     """Designations for several ``k``: ``table`` (one row per k) and ``results`` (k -> result
-    or the :class:`DesignationInfeasible` raised)."""
+    or the :class:`DesignationInfeasible` raised).
+    """
 
     table: pd.DataFrame
     results: dict[int, DesignationResult | DesignationInfeasible]

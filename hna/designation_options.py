@@ -502,7 +502,8 @@ class DesignationOptions:
     @property
     def allocations(self) -> dict[int, pd.DataFrame]:
         """For each feasible ``k``: one row per area ``area_code, name, site_code, site_name,
-        minutes, km, cases, is_nearest, nearest_open_site`` (for maps and tables)."""
+        minutes, km, cases, is_nearest, nearest_open_site`` (for maps and tables).
+        """
         names = self.demand.set_index("area_code")["name"]
         out = {}
         for k, res in self.results.items():
@@ -515,7 +516,8 @@ class DesignationOptions:
 
     def centres(self) -> pd.DataFrame:
         """Every centre of every feasible ``k``: ``k, site_code, site_name, n_areas, cases,
-        share_of_cases, cases_p05, cases_p95, prob_meets_minimum, mean_minutes, p90_minutes``."""
+        share_of_cases, cases_p05, cases_p95, prob_meets_minimum, mean_minutes, p90_minutes``.
+        """
         frames = []
         for k, res in self.results.items():
             c = res.centres.copy()
@@ -695,7 +697,8 @@ class DesignationOptions:
     # ---------------------------------------------------------------- tables for reports
     def report_table(self) -> pd.DataFrame:
         """:attr:`table` for a report: one column per ``k`` ("2 centres"), one row per measure,
-        figures rounded and formatted as text."""
+        figures rounded and formatted as text.
+        """
         m = f"{self.minimum:g}"
         columns: dict[str, dict[str, str]] = {}
         for r in self.table.to_dict("records"):

@@ -84,7 +84,8 @@ def areas() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def code_changes() -> pd.DataFrame:
     """Retired and changed codes: ``old_code, old_name, new_code, new_name, level, effective,
-    kind, source``."""
+    kind, source``.
+    """
     return _read("code_changes.csv")
 
 

@@ -196,7 +196,7 @@ def sources_table(service) -> pd.DataFrame:
 
 
 def provenance_table(meta: dict[str, Any], **extra: Any) -> pd.DataFrame:
-    """hna version, parameter hash, seed, draws, projection and data vintages of a result."""
+    """Hna version, parameter hash, seed, draws, projection and data vintages of a result."""
     import hna
 
     rows = [("hna version", meta.get("hna_version", hna.__version__)),
@@ -247,7 +247,8 @@ def table(df: pd.DataFrame, caption: str | None = None, precision: int = 1):
 
 def band_rates(result, year: int) -> pd.DataFrame:
     """Rates applied in ``year`` by sex and band (``sex, age_band, rate`` per person-year; the
-    mean over the result's footprints), for :func:`hna.plots.band_rates`."""
+    mean over the result's footprints), for :func:`hna.plots.band_rates`.
+    """
     base = result.by_band[result.by_band["year"] == year]
     rates = base.groupby(["sex", "age_band"], observed=True, as_index=False)["rate_per_100k"].mean()
     rates["rate"] = rates["rate_per_100k"] / 1e5
@@ -256,7 +257,8 @@ def band_rates(result, year: int) -> pd.DataFrame:
 
 def overview_services(overview: pd.DataFrame) -> pd.DataFrame:
     """One row per service of :func:`hna.thresholds.overview`: critical mass, minimum planning
-    population, tier, total demand in the first year and how many footprints fit."""
+    population, tier, total demand in the first year and how many footprints fit.
+    """
     return (overview.groupby(["service", "service_name"], as_index=False)
             .agg(minimum_per_centre=("minimum_per_centre", "first"),
                  planning_population=("planning_population", "first"),

@@ -432,7 +432,8 @@ def _fit_glm(y: np.ndarray, x: np.ndarray, pyr: np.ndarray, link: str,
 
 def _start(y: np.ndarray, x: np.ndarray, pyr: np.ndarray, link: str) -> np.ndarray:
     """Starting values: one weighted least-squares step of the linear predictor on smoothed
-    crude rates ``(y + 0.5) / pyr`` (fifth root or log), weighted as in the first IRLS step."""
+    crude rates ``(y + 0.5) / pyr`` (fifth root or log), weighted as in the first IRLS step.
+    """
     mu = y + 0.5
     if link == "power5":
         eta = (mu / pyr) ** 0.2
@@ -468,7 +469,8 @@ class _Fitter:
 
     def recent_pvalue(self, n_use: int) -> float:
         """Likelihood-ratio test of a squared period term in the log-link age-drift-cohort
-        model (no period factor), on 1 degree of freedom."""
+        model (no period factor), on 1 degree of freedom.
+        """
         win = _Window(self.n_observed, n_use, self.start_est)
         y, pyr = win.response(self.cases), win.response(self.pyr[:, :self.n_observed])
         x1 = win.design(period_factor=False)

@@ -98,7 +98,8 @@ def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
 
 def _model_names(model: type[BaseModel] | None) -> set[str]:
     """Names of every model nested in ``model``: pydantic puts union members' names in
-    error locations (``footprints.FootprintLevel.level``), which readers should not see."""
+    error locations (``footprints.FootprintLevel.level``), which readers should not see.
+    """
     seen: set[str] = set()
     todo = [model] if model is not None else []
     while todo:

@@ -971,7 +971,8 @@ def _transition_plans(T: np.ndarray) -> list[list[_Plan]]:
 
 def _entrant_plans(E: np.ndarray, Th: np.ndarray) -> list[_Plan]:
     """Plans for patients starting RRT, per band: the 90-day outcome composed with half a year
-    of transitions (categories: early exit, then each (90-day state, outcome) pair)."""
+    of transitions (categories: early exit, then each (90-day state, outcome) pair).
+    """
     plans = []
     for b in range(E.shape[0]):
         probs = [E[b, 4]]
@@ -1891,7 +1892,8 @@ def prevalence_per_person(params: RRTParameters, year: int) -> pd.DataFrame:
 def crude_incidence_multiplier(params: RRTParameters, year: int) -> float:
     """Multiplier of the incidence rates that makes the model's crude adult RRT incidence equal
     the published rate of ``year`` (held at the last published value after it), on the
-    calibration population."""
+    calibration population.
+    """
     return _calibration_multipliers(params, calibration_population(params, [year]), [year])[year]
 
 

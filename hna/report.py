@@ -476,7 +476,8 @@ _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 
 def _strip_remote_scripts(body: str) -> str:
     """Drop the script tags nbconvert adds that load code from the internet (require.js,
-    MathJax, mermaid): reports are static, must open offline and must not call out."""
+    MathJax, mermaid): reports are static, must open offline and must not call out.
+    """
     return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(0)) else m.group(0), body)
 
 

@@ -79,7 +79,8 @@ def format_table(df: pd.DataFrame) -> str:
 
 def plain(value: Any) -> Any:
     """``value`` as a plain JSON-friendly Python object (numpy scalars unwrapped, NaN/NA ->
-    None, containers converted recursively)."""
+    None, containers converted recursively).
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if value is pd.NA or value is pd.NaT:

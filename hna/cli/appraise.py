@@ -89,7 +89,8 @@ def appraise_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
     """Commissioning appraisal of a footprint: its tier under each scheme, the Carter rules,
-    segmentation, App 9 priorities, Thames Valley scores, and do-nothing spend with QIPP."""
+    segmentation, App 9 priorities, Thames Valley scores, and do-nothing spend with QIPP.
+    """
     try:
         from hna.commissioning import appraise_footprint, parse_sections
         from hna.report_io import check_format, emit

@@ -52,7 +52,8 @@ def project_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
     """Project demand for a service in a footprint: cases or patients by year with intervals,
-    centres sustainable at the critical mass, and the commissioning tier."""
+    centres sustainable at the critical mass, and the commissioning tier.
+    """
     try:
         from hna.demand import service_demand
         from hna.report_io import check_format, emit, render_table

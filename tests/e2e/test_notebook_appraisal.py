@@ -1,5 +1,6 @@
 """notebooks/commissioning_appraisal.ipynb: hygiene, the parameters contract, execution with
-papermill (headline recorded through HNA_HEADLINE_PATH), and the run spec that runs it."""
+papermill (headline recorded through HNA_HEADLINE_PATH), and the run spec that runs it.
+"""
 
 from __future__ import annotations
 

@@ -109,7 +109,8 @@ def test_run_spec_validates_and_expands_to_one_job():
 
 def test_default_run_includes_one_south_west_sarcoma_designation_job():
     """parameters/runs/default.yaml restricts the notebook (per-notebook services, footprints
-    and parameters) to soft tissue sarcoma in NHS South West, comparing 1, 2 and 3 centres."""
+    and parameters) to soft tissue sarcoma in NHS South West, comparing 1, 2 and 3 centres.
+    """
     path = REPO / "parameters" / "runs" / "default.yaml"
     spec = load_runspec(path)
     jobs = [j for j in expand_jobs(spec, root=REPO, source=str(path)) if j.notebook == NOTEBOOK]
