@@ -87,8 +87,11 @@ class DemandResult:
             rate_per_100k, expected`` (expected-value detail).
         population: the footprints' population, ``area_code, sex, age_band, year,
             population``.
-        meta: provenance: hna version, service id, parameter hash, data vintages, seed,
-            draws, years, projection label, rate projection, rate uncertainty, footprints.
+        meta: provenance: hna version, service id, scenario, parameter hash, data vintages,
+            seed, draws, years, projection label, rate projection, what the intervals include
+            (``interval_includes``), footprints.
+        rate_model: for rate services, the :class:`hna.rate_draws.RateModel` (reused by
+            :func:`hna.sensitivity.sensitivity` and the explorer).
     """
 
     service: Service
@@ -97,6 +100,7 @@ class DemandResult:
     by_band: pd.DataFrame
     population: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    rate_model: Any = field(default=None, repr=False)
     _matrix: tuple[pd.DataFrame, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -106,10 +110,12 @@ class DemandResult:
 
     @property
     def years(self) -> list[int]:
+        """The years of the result, ascending."""
         return sorted(int(y) for y in self.summary["year"].unique())
 
     @property
     def areas(self) -> list[str]:
+        """The footprint codes of the result, in order."""
         return list(dict.fromkeys(self.summary["area_code"]))
 
     def draws_matrix(self, area_code: str | None = None) -> np.ndarray:
@@ -124,8 +130,9 @@ class DemandResult:
         return mat[sel][order]
 
     def matrix(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """All draws as ``(keys, matrix)``: keys ``area_code, year`` and a ``(keys, draws)``
-        array (computed once).
+        """All draws as ``(keys, matrix)``: keys ``area_code, year``, array ``(keys, draws)``.
+
+        Computed once and cached.
         """
         if self._matrix is None:
             self._matrix = draw_matrix(self.draws, self.value)
@@ -200,9 +207,10 @@ def rate_multipliers(service: Service | str, years: Sequence[int],
     """Projected rate relative to the service's base rates: ``year, sex, age_band, multiplier``.
 
     - ``constant``: 1.
-    - ``trend`` with ``annual_change_percent`` p: ``(1 + p/100) ** D(year - reference_year)``
-      with ``D`` the damped drift of :func:`hna.incidence.damped_drift`.
-    - ``trend`` with ``history``: ``exp(beta x D(year - reference_year))``, ``beta`` the drift
+    - ``trend`` with ``annual_change_percent`` p: ``(1 + p/100) ** D(max(0, year - anchor))``
+      with ``D`` the damped drift of :func:`hna.incidence.damped_drift` and ``anchor`` the
+      stated ``projection.base_year`` (:func:`hna.service_uncertainty.trend_settings`).
+    - ``trend`` with ``history``: ``exp(beta x D(max(0, year - anchor)))``, ``beta`` the drift
       fitted by :func:`hna.incidence.trend_rates` to the yearly counts.
     - ``nordpred``: the Nordpred projected rate of the year's five-year period divided by the
       last observed period's rate, per sex and age group (``85+`` applies to 85-89 and 90+);
@@ -216,26 +224,17 @@ def rate_multipliers(service: Service | str, years: Sequence[int],
     if proj.method == "constant":
         grid["multiplier"] = 1.0
     elif proj.method == "trend":
-        ref = _reference_year(svc)
-        if proj.annual_change_percent is not None:
-            beta = float(np.log1p(proj.annual_change_percent / 100.0))
-        else:
-            beta = _fitted_drift(svc)
-        t = grid["year"].to_numpy() - ref
-        grid["multiplier"] = np.exp(beta * _damped(t, proj.damping))
+        from hna.service_uncertainty import trend_settings
+
+        pct, anchor, damping, _ = trend_settings(svc)
+        beta = float(np.log1p(pct / 100.0))
+        t = np.maximum(0, grid["year"].to_numpy() - anchor)
+        grid["multiplier"] = np.exp(beta * _damped(t, damping))
     else:
         grid["multiplier"] = _nordpred_multipliers(svc, grid, variant)
     grid["sex"] = grid["sex"].astype(SEX_DTYPE)
     grid["age_band"] = grid["age_band"].astype(AGE_BAND_DTYPE)
     return grid
-
-
-def _reference_year(svc: Service) -> int:
-    if svc.rates is None or svc.rates.reference_year is None:
-        raise ParameterError("a trend needs the year the rates describe",
-                             source=svc._display(), field="rates.reference_year",
-                             hint="Add rates.reference_year (e.g. 2018)")
-    return int(svc.rates.reference_year)
 
 
 def _read_history(svc: Service, need: list[str]) -> pd.DataFrame:
@@ -250,14 +249,6 @@ def _read_history(svc: Service, need: list[str]) -> pd.DataFrame:
         raise DataError("missing column", source=src, field=missing[0],
                         hint=f"The history file needs the columns {', '.join(need)}")
     return df
-
-
-def _fitted_drift(svc: Service) -> float:
-    from hna.incidence import trend_rates
-
-    hist = _read_history(svc, ["age_band", "sex", "year", "cases", "person_years"])
-    fit = trend_rates(hist, [int(hist["year"].max())])
-    return float(fit.attrs["beta"])
 
 
 _NORDPRED_GROUPS = [f"{lo}-{lo + 4}" for lo in range(0, 85, 5)] + ["85+"]
@@ -367,14 +358,58 @@ def _projected(base: pd.DataFrame, footprint: Any, level: str | None, years: lis
     return pop, names, label
 
 
-def _rate_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int, seed: int,
-                 variant: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
-    from hna.incidence import simulate
+def _rate_demand(svc: Service, pops: dict[str, pd.DataFrame], years: list[int], draws: int,
+                 seed: int, variant: str, keep_draws: bool = True,
+                 quantiles: Sequence[float] | None = None,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    from hna.rate_draws import simulate_rate_model
+    from hna.service_uncertainty import describe_uncertainty, rate_model
 
+    pop = pops[variant]
+    areas = list(dict.fromkeys(pop["area_code"]))
+    model = rate_model(svc, pops, years, areas, variant)
+    by_band = _by_band(svc, pop, years, variant, model)
+    keys = ["area_code", "year"]
+    totals = by_band.groupby(keys, as_index=False).agg(
+        population=("population", "sum"), scope_population=("scope_population", "sum"),
+        expected=("expected", "sum"))
+    info: dict[str, Any] = {
+        "rate_projection": _projection_text(svc, model),
+        "rate_uncertainty": "none (expected values only)",
+        "interval_includes": [],
+        "uncertain_inputs": {k: d.describe(model.central.get(k) if isinstance(
+            model.central.get(k), float) else None) for k, d in model.dists.items()},
+        "_model": model,
+    }
+    empty = pd.DataFrame(columns=[*keys, "draw", svc.value])
+    if draws == 0:
+        return totals, empty, by_band, info
+    sim = simulate_rate_model(model, draws, seed, keep_draws=keep_draws,
+                              quantiles=None if keep_draws else quantiles)
+    info["interval_includes"] = describe_uncertainty(svc, model)
+    info["rate_uncertainty"] = "; ".join(info["interval_includes"])
+    if not keep_draws:
+        info["_summary"] = (sim["summary"], sim["columns"])
+        return totals, empty, by_band, info
+    counts = sim["counts"]  # (areas, years, draws)
+    n_a, n_y, n_d = counts.shape
+    d = pd.DataFrame({
+        "area_code": np.repeat(np.asarray(areas, dtype=object), n_y * n_d),
+        "year": np.tile(np.repeat(np.asarray(years, dtype=np.int64), n_d), n_a),
+        "draw": np.tile(np.arange(n_d, dtype=np.int64), n_a * n_y),
+        svc.value: counts.ravel(),
+    }, copy=False)
+    return totals, d, by_band, info
+
+
+def _by_band(svc: Service, pop: pd.DataFrame, years: list[int], variant: str,
+             model: Any) -> pd.DataFrame:
+    """Expected values by area, year, sex and band, every parameter at its central value."""
     rates = service_rates(svc)
     w = scope_weights(svc)
     mult = rate_multipliers(svc, years, variant)
-    cells = pop.merge(mult, on=["year", "sex", "age_band"], how="left")
+    cells = pop[pop["year"].isin(years)].merge(mult, on=["year", "sex", "age_band"],
+                                               how="left")
     wt = pd.DataFrame([(s, b, v) for (s, b), v in w.items()],
                       columns=["sex", "age_band", "scope"])
     wt["sex"] = wt["sex"].astype(SEX_DTYPE)
@@ -382,33 +417,17 @@ def _rate_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int, 
     cells = cells.merge(wt, on=["sex", "age_band"], how="left")
     cells = cells.merge(rates[["age_band", "sex", "rate"]], on=["sex", "age_band"], how="left")
     cells["rate"] = cells["rate"].fillna(0.0)
+    scale = float(model.central["rate_level"]) * float(model.central["case_definition"])
+    cells["multiplier"] = cells["multiplier"] * scale
     cells["scope_population"] = cells["population"] * cells["scope"]
-    cells["exposure"] = cells["scope_population"] * cells["multiplier"]
-    cells["expected"] = cells["exposure"] * cells["rate"]
+    cells["expected"] = cells["scope_population"] * cells["multiplier"] * cells["rate"]
     cells["rate_per_100k"] = cells["rate"] * cells["multiplier"] * 1e5
-    by_band = cells[["area_code", "year", "sex", "age_band", "population", "scope_population",
-                     "rate_per_100k", "expected"]].sort_values(
+    return cells[["area_code", "year", "sex", "age_band", "population", "scope_population",
+                  "rate_per_100k", "expected"]].sort_values(
         ["area_code", "year", "sex", "age_band"]).reset_index(drop=True)
-    keys = ["area_code", "year"]
-    totals = cells.groupby(keys, as_index=False).agg(
-        population=("population", "sum"), scope_population=("scope_population", "sum"),
-        expected=("expected", "sum"))
-    info: dict[str, Any] = {
-        "rate_projection": _projection_text(svc),
-        "rate_uncertainty": "none (expected values only)",
-    }
-    if draws == 0:
-        return totals, pd.DataFrame(columns=[*keys, "draw", svc.value]), by_band, info
-    live = cells[cells["scope"] > 0]
-    sim_pop = live[["area_code", "sex", "age_band", "year"]].copy()
-    sim_pop["population"] = live["exposure"].to_numpy()
-    sim = simulate(rates, sim_pop, draws, seed=seed, by=keys, missing="zero")
-    info["rate_uncertainty"] = sim.attrs.get("rate_uncertainty")
-    d = sim.rename(columns={"cases": svc.value})
-    return totals, d, by_band, info
 
 
-def _projection_text(svc: Service) -> str:
+def _projection_text(svc: Service, model: Any = None) -> str:
     p = svc.projection
     if p.method == "constant":
         return "constant: base rates held at their reference level (demographic change only)"
@@ -416,7 +435,9 @@ def _projection_text(svc: Service) -> str:
         how = (f"assumed {p.annual_change_percent:+g}% a year" if p.annual_change_percent
                is not None else f"drift fitted to {p.history}")
         damp = "" if p.damping == 1 else f", damped by {p.damping:g} a year"
-        return f"trend: {how} from {svc.rates.reference_year}{damp}"
+        anchor = model.anchor if model is not None else p.base_year
+        return (f"trend: {how}, compounding from {anchor} (rates up to {anchor} at their "
+                f"base level){damp}")
     return f"nordpred: age-period-cohort projection fitted to {p.history} (link {p.link})"
 
 
@@ -554,12 +575,22 @@ def draw_matrix(draws: pd.DataFrame, value: str) -> tuple[pd.DataFrame, np.ndarr
 
 
 def _summarise(totals: pd.DataFrame, draws: pd.DataFrame, value: str,
-               quantiles: Sequence[float]) -> pd.DataFrame:
+               quantiles: Sequence[float], streamed: tuple | None = None,
+               model: Any = None) -> pd.DataFrame:
     from hna.uncertainty import quantile_columns, summarise_array
 
     out = totals.copy()
     qcols = quantile_columns(quantiles)
-    if draws.empty:
+    out.attrs = {}
+    if streamed is not None:
+        arr, cols = streamed  # (areas, years, stats) in the model's order
+        keys = pd.DataFrame({"area_code": np.repeat(model.areas, len(model.years)),
+                             "year": np.tile(model.years, len(model.areas))})
+        flat = arr.reshape(-1, arr.shape[-1])
+        for j, c in enumerate(cols):
+            keys[c] = flat[:, j]
+        out = out.merge(keys, on=["area_code", "year"], how="left")
+    elif draws.empty:
         out["mean"] = out["expected"]
         for c in qcols:
             out[c] = np.nan
@@ -575,18 +606,54 @@ def _summarise(totals: pd.DataFrame, draws: pd.DataFrame, value: str,
     return out
 
 
-def _run(service: Service | str, footprint: Any, level: str | None, years: Any, draws: int,
-         seed: int, population: Any, variant: str, quantiles: Sequence[float],
-         model_draws: str = "poisson") -> DemandResult:
-    import hna
+@dataclass(frozen=True)
+class _Options:
+    """Run settings shared by :func:`service_demand` and :func:`level_demand`."""
+
+    years: Any
+    draws: int
+    seed: int
+    population: Any = None
+    variant: str | None = None
+    quantiles: Sequence[float] = DEFAULT_QUANTILES
+    model_draws: str = "poisson"
+    scenario: Any = None
+    keep_draws: bool = True
+    memory_limit_gb: float | None = None
+
+
+def _prepare(service: Any, opts: _Options) -> tuple[Service, list[int], int, tuple, str]:
+    """Service (scenario applied), years, draws, quantiles and the central variant, checked."""
+    from hna.population import PROJECTION_VARIANTS
     from hna.uncertainty import check_quantiles, seed_sequence
 
     svc = load_service(service)
-    ys = parse_years(years)
-    draws = _check_draws(draws)
-    qs = check_quantiles(quantiles)
-    seed_sequence(seed)  # validates the seed
-    base = _base_population(population)
+    if opts.scenario is not None:
+        from hna.scenarios import apply_scenario
+
+        svc = apply_scenario(svc, opts.scenario)
+    ys = parse_years(opts.years)
+    draws = _check_draws(opts.draws)
+    qs = check_quantiles(opts.quantiles)
+    seed_sequence(opts.seed)  # validates the seed
+    variant = opts.variant
+    if variant is not None and variant not in PROJECTION_VARIANTS:
+        raise ParameterError("unknown projection variant", field="variant", value=variant,
+                             hint=f"Choose one of {', '.join(PROJECTION_VARIANTS)}")
+    if svc.model is None:
+        from hna.service_uncertainty import service_distributions
+
+        variant = service_distributions(svc, variant)[1]["population_variant"]
+    return svc, ys, draws, qs, variant or "npp2020"
+
+
+def _run(service: Service | str, footprint: Any, level: str | None, opts: _Options
+         ) -> DemandResult:
+    import hna
+    from hna.rate_draws import check_memory
+
+    svc, ys, draws, qs, variant = _prepare(service, opts)
+    base = _base_population(opts.population)
     base_year = int(base["year"].min())
     first = base_year if svc.model is not None else min(ys)
     pop_years = list(range(first, max(ys) + 1)) if svc.model is not None else ys
@@ -594,30 +661,43 @@ def _run(service: Service | str, footprint: Any, level: str | None, years: Any, 
         raise ParameterError("year before the population's base year", field="years",
                              value=min(ys), hint=f"Choose years from {base_year}")
     pop, names, label = _projected(base, footprint, level, pop_years, variant)
+    check_memory(len(names) * len(ys), draws, keep_draws=opts.keep_draws,
+                 limit_gb=opts.memory_limit_gb)
     if svc.model is not None:
-        totals, d, by_band, info = _model_demand(svc, pop, ys, draws, seed, model_draws)
+        totals, d, by_band, info = _model_demand(svc, pop, ys, draws, opts.seed,
+                                                 opts.model_draws)
     else:
-        totals, d, by_band, info = _rate_demand(svc, pop, ys, draws, seed, variant)
-    summary = _summarise(totals, d, svc.value, qs)
+        from hna.service_uncertainty import needed_variants
+
+        pops = {variant: pop}
+        for v in needed_variants(svc, variant)[1:]:
+            pops[v] = _projected(base, footprint, level, pop_years, v)[0]
+        totals, d, by_band, info = _rate_demand(svc, pops, ys, draws, opts.seed, variant,
+                                                opts.keep_draws, qs)
+    model = info.pop("_model", None)
+    summary = _summarise(totals, d, svc.value, qs, info.pop("_summary", None), model)
     summary = names[["area_code", "name"]].merge(summary, on="area_code", how="right")
     summary = summary.sort_values(["area_code", "year"]).reset_index(drop=True)
     settings = {
         "footprints": list(names["area_code"]), "level": level, "years": ys, "draws": draws,
-        "seed": int(seed), "variant": variant, "quantiles": list(qs),
+        "seed": int(opts.seed), "variant": variant, "quantiles": list(qs),
         "population": base.attrs.get("source", "population passed in"),
     }
     if svc.model is not None:
-        settings["model_draws"] = model_draws
+        settings["model_draws"] = opts.model_draws
+    scen = getattr(svc, "_scenario", None)
     meta = {
         "hna_version": hna.__version__,
         "service": svc.id,
         "service_name": svc.name,
         "service_file": str(svc.path) if svc.path else None,
+        "scenario": None if scen is None else scen.id,
+        "scenario_name": None if scen is None else scen.name,
         "measure": svc.measure,
         "value": svc.value,
         "parameter_hash": parameter_hash(svc, settings),
         "data_vintages": hna.data_vintages(),
-        "seed": int(seed),
+        "seed": int(opts.seed),
         "draws": draws,
         "years": ys,
         "quantiles": list(qs),
@@ -630,11 +710,12 @@ def _run(service: Service | str, footprint: Any, level: str | None, years: Any, 
     }
     pop_out = pop[pop["year"].isin(ys)].reset_index(drop=True)
     summary.attrs = {"meta": meta}
-    return DemandResult(service=svc, summary=summary, draws=d.reset_index(drop=True),
-                        by_band=by_band, population=pop_out, meta=meta)
+    result = DemandResult(service=svc, summary=summary, draws=d.reset_index(drop=True),
+                          by_band=by_band, population=pop_out, meta=meta, rate_model=model)
+    return result
 
 
-def service_demand(
+def service_demand(  # noqa: PLR0913 - the documented notebook API; options are keyword-only
     service: Service | str,
     footprint: Any,
     years: Any = "2025:2040",
@@ -642,11 +723,19 @@ def service_demand(
     seed: int = 1,
     *,
     population: pd.DataFrame | str | Path | None = None,
-    variant: str = "npp2020",
+    variant: str | None = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model_draws: str = "poisson",
+    scenario: Any = None,
+    keep_draws: bool = True,
+    memory_limit_gb: float | None = None,
 ) -> DemandResult:
     """Expected annual demand for a service in a footprint, with Monte Carlo intervals.
+
+    Each draw samples the service's uncertain inputs (its ``uncertainty:`` block, rate
+    counts, a fitted trend's standard error), then the cases (Poisson); ``meta
+    ['interval_includes']`` lists what the intervals include. Draw 0 has every parameter at
+    its central value; ``draws=0`` gives expected values only.
 
     Args:
         service: service id (``parameters/services/<id>.yaml``), YAML path or Service.
@@ -654,26 +743,36 @@ def service_demand(
             footprint code or name, a :class:`hna.geography.Footprint`, or a list of them.
         years: a year, a range ``"2025:2040"`` or a list.
         draws: Monte Carlo draws (0 = expected values only).
-        seed: non-negative integer; the same seed gives the same draws.
+        seed: non-negative integer; the same seed gives the same draws, whichever years or
+            worker count.
         population: district population table or file (default: bundled ONS mid-2020).
-        variant: national projection for future years (``npp2020`` or ``npp2018``).
+        variant: central national projection (``npp2020`` or ``npp2018``; default the
+            service's central variant, else ``npp2020``).
         quantiles: probabilities reported as ``q<p>`` columns.
         model_draws: for model services (dialysis): ``"poisson"`` (default; exact
             year-by-year distribution from the expected-value run, fast) or ``"simulate"``
             (the model's own Monte Carlo trajectories, slower).
+        scenario: a scenario id (``parameters/scenarios/<id>.yaml``), YAML path or
+            :class:`hna.scenarios.Scenario` applied to the service first.
+        keep_draws: keep every draw in ``.draws`` (needed for viability); ``False`` computes
+            the quantiles year by year without holding all draws.
+        memory_limit_gb: refuse runs estimated to need more (default ``$HNA_MAX_MEMORY_GB``
+            or 4 GiB).
 
     Returns:
         :class:`DemandResult` (``.summary``, ``.draws``, ``.by_band``, ``.population``,
         ``.meta``).
 
     Raises:
-        ParameterError: unknown service or footprint, bad years, draws or seed.
+        ParameterError: unknown service, scenario or footprint, bad years, draws or seed, a
+            run too large for memory.
     """
-    return _run(service, footprint, None, years, draws, seed, population, variant, quantiles,
-                model_draws)
+    opts = _Options(years, draws, seed, population, variant, quantiles, model_draws,
+                    scenario, keep_draws, memory_limit_gb)
+    return _run(service, footprint, None, opts)
 
 
-def level_demand(
+def level_demand(  # noqa: PLR0913 - same keyword-only options as service_demand
     service: Service | str,
     level: str = "icb",
     years: Any = "2025:2040",
@@ -681,14 +780,18 @@ def level_demand(
     seed: int = 1,
     *,
     population: pd.DataFrame | str | Path | None = None,
-    variant: str = "npp2020",
+    variant: str | None = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model_draws: str = "poisson",
+    scenario: Any = None,
+    keep_draws: bool = True,
+    memory_limit_gb: float | None = None,
 ) -> DemandResult:
     """Demand in every footprint of a level at once (``icb``, ``region``, ``nhs_region``...).
 
     Same arguments and result as :func:`service_demand`; all footprints are computed in one
     vectorised pass (:func:`hna.geography.aggregate_level`).
     """
-    return _run(service, None, level, years, draws, seed, population, variant, quantiles,
-                model_draws)
+    opts = _Options(years, draws, seed, population, variant, quantiles, model_draws,
+                    scenario, keep_draws, memory_limit_gb)
+    return _run(service, None, level, opts)

@@ -51,6 +51,7 @@ from pydantic import (
 )
 
 from hna.bands import AGE_BANDS, BAND_LOWER, SEXES
+from hna.distributions import Distribution
 from hna.errors import DataError, HnaError, ParameterError
 from hna.parameters import PARAMETERS_DIR, read_yaml, validation_error
 from hna.parameters import display_path as _display
@@ -212,6 +213,10 @@ class Projection(_Strict):
     cuttrend: list[Annotated[float, Field(strict=True, ge=0, le=1)]] | None = None
     n_periods: list[Annotated[int, Field(strict=True, ge=3)]] | None = None
     link: Literal["power5", "poisson"] = "power5"
+    base_year: int | Literal["last_observed"] | None = Field(
+        default=None, description="trend: the year the change compounds from (rates before "
+        "it stay at their base level), or 'last_observed' (rates.reference_year for an "
+        "assumed change, the last history year for a fitted one)")
     source: SourceId | None = None
     note: str | None = None
 
@@ -228,6 +233,12 @@ class Projection(_Strict):
                                  "'annual_change_percent' or 'history'")
             if self.annual_change_percent is not None and self.source is None:
                 raise ValueError("an assumed annual_change_percent needs a 'source'")
+            if self.base_year is None:
+                raise ValueError("a trend must say the year it compounds from: base_year: "
+                                 "2025 (e.g. the first planning year) or base_year: "
+                                 "last_observed (the rates' reference year)")
+        elif self.base_year is not None:
+            raise ValueError("'base_year' is a setting of the trend method")
         if self.method == "nordpred" and self.history is None:
             raise ValueError("the nordpred method needs 'history' (counts by five-year period)")
         return self
@@ -279,6 +290,9 @@ class Service(_Strict):
     cost: Cost | None = None
     tiers: TierSettings = Field(default_factory=TierSettings)
     quality: Literal["high", "moderate", "low"]
+    uncertainty: dict[str, Distribution] = Field(
+        default_factory=dict, description="distributions of uncertain inputs (rate_level, "
+        "case_definition, annual_change_percent, population_variant): see hna.distributions")
     notes: str | None = None
     sources: list[Source] = Field(min_length=1)
 
@@ -357,6 +371,8 @@ class Service(_Strict):
         refs.append(("critical_mass.source", self.critical_mass.source))
         if self.cost is not None:
             refs.append(("cost.source", self.cost.source))
+        refs.extend((f"uncertainty.{k}.source", d.source) for k, d in self.uncertainty.items()
+                    if d.source is not None)
         return refs
 
     def _display(self) -> str:
@@ -425,6 +441,9 @@ def _parse_service(path: Path, raw: Any) -> Service:
     svc._path = path.resolve()
     _check_sources(svc, source)
     _check_files(svc, source)
+    from hna.service_uncertainty import check_service_uncertainty
+
+    check_service_uncertainty(svc, source)
     _check_tiers(svc, source)
     if path.parent.resolve() == SERVICES_DIR.resolve() and svc.id != path.stem:
         raise ParameterError("id must match the file name", source=source, field="id",

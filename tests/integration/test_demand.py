@@ -112,12 +112,14 @@ def test_meta_records_provenance(tmp_path):
 
 def test_trend_multiplier_compounds_and_damps(tmp_path):
     svc = tiny_service(tmp_path, extra=textwrap.dedent("""\
-        projection: {method: trend, annual_change_percent: 2, source: made_up}"""))
+        projection: {method: trend, annual_change_percent: 2, base_year: last_observed,
+                     source: made_up}"""))
     m = rate_multipliers(svc, [2020, 2022, 2025]).groupby("year")["multiplier"].first()
     assert m[2020] == pytest.approx(1.0)
     assert m[2025] == pytest.approx(1.02 ** 5)
     damped = tiny_service(tmp_path, sid="damped", extra=textwrap.dedent("""\
-        projection: {method: trend, annual_change_percent: 2, damping: 0.5, source: made_up}"""))
+        projection: {method: trend, annual_change_percent: 2, damping: 0.5,
+                     base_year: last_observed, source: made_up}"""))
     md = rate_multipliers(damped, [2022]).iloc[0]["multiplier"]
     assert md == pytest.approx(1.02 ** (0.5 + 0.25))  # drift damped by 0.5 each year
     # applied to demand: 2025 demand uses rates x 1.02^5 on the 2025 population
@@ -136,9 +138,25 @@ def test_trend_fitted_to_history(tmp_path):
                 rows.append({"age_band": b, "sex": s, "year": year, "person_years": py,
                              "cases": round(20e-5 * py * 1.03 ** (year - 2019))})
     pd.DataFrame(rows).to_csv(tmp_path / "history.csv", index=False)
-    svc = tiny_service(tmp_path, extra="projection: {method: trend, history: history.csv}")
+    svc = tiny_service(tmp_path, extra="projection: {method: trend, history: history.csv, "
+                       "base_year: 2020}")
     m = rate_multipliers(svc, [2021]).iloc[0]["multiplier"]
-    assert m == pytest.approx(1.03 ** 1, rel=2e-3)  # reference year 2020 -> one year of drift
+    assert m == pytest.approx(1.03 ** 1, rel=2e-3)  # anchored at 2020 -> one year of drift
+
+
+def test_trend_anchored_at_stated_base_year_not_reference_year(tmp_path):
+    svc = tiny_service(tmp_path, extra=textwrap.dedent("""\
+        projection: {method: trend, annual_change_percent: 2, base_year: 2025,
+                     source: made_up}"""))
+    m = rate_multipliers(svc, [2023, 2025, 2027]).groupby("year")["multiplier"].first()
+    assert m[2023] == 1.0 and m[2025] == 1.0  # no silent 1.02^(2025 - 2020) jump
+    assert m[2027] == pytest.approx(1.02 ** 2)
+
+
+def test_trend_without_base_year_is_refused(tmp_path):
+    with pytest.raises(ParameterError, match="base_year"):
+        tiny_service(tmp_path, extra="projection: {method: trend, annual_change_percent: 2, "
+                     "source: made_up}")
 
 
 def test_nordpred_projection_scales_rates_by_the_projected_change(tmp_path):

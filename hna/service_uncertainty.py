@@ -1,0 +1,251 @@
+"""A service's uncertain inputs: which ones, their checks, central values and the rate model.
+
+A rate service (``kind: incidence``, or prevalence by rate) may give distributions under
+``uncertainty:`` for these inputs (:data:`SERVICE_PARAMETERS`):
+
+- ``rate_level``: a factor on every rate (mean 1), e.g. ``{distribution: gamma, cases: 12885}``
+  for rates whose level rests on 12,885 registrations;
+- ``case_definition``: a factor on every rate for the case definition (which morphology codes,
+  which patients count), e.g. lognormal or triangular around 1;
+- ``annual_change_percent``: the trend's annual change in per cent (needs
+  ``projection.method: trend``), e.g. normal with the fitted or published standard error;
+- ``population_variant``: the national projection (``npp2020`` or ``npp2018``), a choice.
+
+Rates with counts (or ``rates.equivalent_cases``) also carry the gamma uncertainty of each
+age-sex rate. A trend fitted to ``projection.history`` gets ``annual_change_percent ~
+normal(fit, its standard error)`` unless the file states another distribution.
+
+:func:`rate_model` builds the :class:`hna.rate_draws.RateModel` that
+:func:`hna.rate_draws.simulate_rate_model` samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hna.distributions import Distribution, check_range
+from hna.errors import ParameterError
+from hna.rate_draws import RateModel
+
+__all__ = [
+    "SERVICE_PARAMETERS",
+    "check_service_uncertainty",
+    "trend_settings",
+    "service_distributions",
+    "rate_model",
+    "describe_uncertainty",
+    "needed_variants",
+]
+
+#: Names a service's ``uncertainty:`` may use, with what each means.
+SERVICE_PARAMETERS: dict[str, str] = {
+    "rate_level": "factor on every rate (level of the rates)",
+    "case_definition": "factor on every rate (case definition)",
+    "annual_change_percent": "annual change of the rates, per cent (trend)",
+    "population_variant": "national population projection variant",
+}
+
+
+def check_service_uncertainty(svc: Any, source: str) -> None:
+    """Check a service's ``uncertainty:`` entries against what the service can use.
+
+    Raises:
+        ParameterError: unknown input name, a factor that can be zero or negative, a trend
+            uncertainty without a trend, an annual change that can reach -100% (a negative
+            rate), or an unknown population variant; naming the file, field and value.
+    """
+    from hna.population import PROJECTION_VARIANTS
+
+    for name, d in svc.uncertainty.items():
+        field = f"uncertainty.{name}"
+        if name not in SERVICE_PARAMETERS:
+            raise ParameterError("this service has no such uncertain input", source=source,
+                                 field=field, value=name,
+                                 hint=f"Use one of {', '.join(SERVICE_PARAMETERS)}")
+        if svc.model is not None:
+            raise ParameterError("a model service states its uncertainty in its model file",
+                                 source=source, field=field, value=name)
+        if name == "population_variant":
+            if d.distribution != "choice":
+                raise ParameterError("the population variant is a choice", source=source,
+                                     field=f"{field}.distribution", value=d.distribution)
+            bad = [v for v in d.values if v not in PROJECTION_VARIANTS]
+            if bad:
+                raise ParameterError("unknown population projection variant", source=source,
+                                     field=f"{field}.values", value=bad[0],
+                                     hint=f"Use {', '.join(PROJECTION_VARIANTS)}")
+            continue
+        if d.distribution == "choice":
+            raise ParameterError("a numeric input needs a continuous distribution",
+                                 source=source, field=f"{field}.distribution", value="choice")
+        if name in ("rate_level", "case_definition"):
+            check_range(d, 0.0, None, default=1.0, field=field, source=source,
+                        what="factor on the rates")
+        else:
+            if svc.projection.method != "trend":
+                raise ParameterError("annual_change_percent uncertainty needs projection "
+                                     "method trend", source=source, field=field,
+                                     value=svc.projection.method,
+                                     hint="Set projection: {method: trend, ...}")
+            check_range(d, -100.0, None, default=svc.projection.annual_change_percent,
+                        field=field, source=source,
+                        what="annual change (a change of -100% or less makes a rate negative)")
+
+
+def trend_settings(svc: Any) -> tuple[float, int, float, float | None] | None:
+    """``(central annual change %, anchor year, damping, fitted SE in %)``, or ``None``.
+
+    The anchor is ``projection.base_year``; ``last_observed`` means ``rates.reference_year``
+    (assumed change) or the last year of ``projection.history`` (fitted drift).
+    """
+    p = svc.projection
+    if p.method != "trend":
+        return None
+    if p.annual_change_percent is not None:
+        if p.base_year == "last_observed":
+            if svc.rates is None or svc.rates.reference_year is None:
+                raise ParameterError("base_year last_observed needs rates.reference_year",
+                                     source=svc._display(), field="projection.base_year")
+            anchor = int(svc.rates.reference_year)
+        else:
+            anchor = int(p.base_year)
+        return float(p.annual_change_percent), anchor, float(p.damping), None
+    from hna.demand import _read_history
+    from hna.incidence import trend_rates
+
+    hist = _read_history(svc, ["age_band", "sex", "year", "cases", "person_years"])
+    last = int(hist["year"].max())
+    fit = trend_rates(hist, [last])
+    beta = float(fit.attrs["beta"])
+    se = float(fit.attrs.get("beta_se", np.nan))
+    anchor = last if p.base_year == "last_observed" else int(p.base_year)
+    pct = float(np.expm1(beta) * 100)
+    se_pct = float(np.exp(beta) * se * 100) if np.isfinite(se) else None
+    return pct, anchor, float(p.damping), se_pct
+
+
+def service_distributions(svc: Any, variant: str | None = None
+                          ) -> tuple[dict[str, Distribution], dict[str, Any]]:
+    """The distributions to sample and the central values, for a rate service.
+
+    ``variant`` (if given) is the central population variant; it must be among the
+    distribution's values when the service has ``population_variant`` uncertainty.
+    """
+    dists = dict(svc.uncertainty)
+    central: dict[str, Any] = {"rate_level": 1.0, "case_definition": 1.0,
+                               "annual_change_percent": 0.0}
+    trend = trend_settings(svc)
+    if trend is not None:
+        central["annual_change_percent"] = trend[0]
+        if "annual_change_percent" not in dists and trend[3] is not None:
+            dists["annual_change_percent"] = Distribution(
+                distribution="normal", mean=trend[0], sd=trend[3],
+                source=svc.projection.source or "fitted",
+                note=f"standard error of the drift fitted to {svc.projection.history}")
+    for k in ("rate_level", "case_definition", "annual_change_percent"):
+        if k in dists:
+            central[k] = float(dists[k].central_value(central[k]))
+    pv = dists.get("population_variant")
+    if variant is None:
+        variant = str(pv.central_value()) if pv is not None else "npp2020"
+    elif pv is not None and variant not in pv.values:
+        raise ParameterError("the central population variant is not one of the service's "
+                             "variants", source=svc._display(),
+                             field="uncertainty.population_variant", value=variant)
+    central["population_variant"] = variant
+    return dists, central
+
+
+def describe_uncertainty(svc: Any, model: RateModel, vary: set[str] | None = None
+                         ) -> list[str]:
+    """One line per source of uncertainty in the intervals (for reports and ``meta``)."""
+    vary = set(model.components()) if vary is None else vary
+    out = []
+    if "poisson" in vary:
+        out.append("Poisson: year-to-year chance variation in the number of cases, given the "
+                   "rates")
+    if "rates" in vary:
+        out.append("rates: each age-sex rate from its gamma posterior given the registry "
+                   f"counts behind it ({svc.rates.source}; "
+                   + (f"as if from {svc.rates.equivalent_cases:,.0f} cases)"
+                      if svc.rates.equivalent_cases else "counts in the file)"))
+    for k, d in model.dists.items():
+        if k in vary:
+            c = model.central.get(k)
+            out.append(f"{k}: {SERVICE_PARAMETERS[k]}, {d.describe(c if isinstance(c, float) else None)}")
+    if model.anchor is not None:
+        out.append(f"trend compounds from {model.anchor} (rates before it at their base level)")
+    return out
+
+
+def _exposure(svc: Any, pop: pd.DataFrame, years: list[int], variant: str,
+              trend: bool, areas: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Array ``(years, cells, areas)`` of population x scope x rate x fixed multiplier."""
+    from hna.demand import rate_multipliers
+    from hna.services import scope_weights, service_rates
+
+    rates = service_rates(svc)
+    w = scope_weights(svc)
+    cells = pop[pop["year"].isin(years)].merge(
+        rates[["sex", "age_band", "rate"]], on=["sex", "age_band"], how="inner")
+    if trend or svc.projection.method == "constant":
+        cells["multiplier"] = 1.0
+    else:
+        mult = rate_multipliers(svc, years, variant)
+        cells = cells.merge(mult, on=["year", "sex", "age_band"], how="left")
+    cells["scope"] = [w[(s, b)] for s, b in zip(cells["sex"].astype(str),
+                                                 cells["age_band"].astype(str), strict=True)]
+    cells["value"] = (cells["population"] * cells["scope"] * cells["rate"]
+                      * cells["multiplier"])
+    key = rates["sex"].astype(str) + "|" + rates["age_band"].astype(str)
+    ci = pd.Index(key).get_indexer(cells["sex"].astype(str) + "|"
+                                   + cells["age_band"].astype(str))
+    yi = pd.Index(years).get_indexer(cells["year"])
+    ai = pd.Index(areas).get_indexer(cells["area_code"])
+    arr = np.zeros((len(years), len(rates), len(areas)))
+    np.add.at(arr, (yi, ci, ai), cells["value"].to_numpy())
+    return arr, rates
+
+
+def rate_model(svc: Any, pops: dict[str, pd.DataFrame], years: list[int], areas: list[str],
+               variant: str | None = None) -> RateModel:
+    """Build the :class:`RateModel` of a rate service for the footprints' populations.
+
+    Args:
+        svc: the :class:`hna.services.Service`.
+        pops: projected population of the footprints for each variant needed.
+        years: the years (output order).
+        areas: the footprint codes (output order).
+        variant: the central population variant (default from the service, else npp2020).
+    """
+    dists, central = service_distributions(svc, variant)
+    trend = trend_settings(svc)
+    exposure, shapes = {}, None
+    for v, pop in pops.items():
+        exposure[v], rates = _exposure(svc, pop, years, v, trend is not None, areas)
+        if "cases" in rates.columns:
+            shapes = rates["cases"].to_numpy(dtype=float)
+    missing = {central["population_variant"]} | set(
+        dists["population_variant"].values if "population_variant" in dists else [])
+    missing -= set(exposure)
+    if missing:
+        raise ParameterError("population for this variant was not projected",
+                             field="variant", value=sorted(missing)[0])
+    return RateModel(areas=list(areas), years=list(years), exposure=exposure, shapes=shapes,
+                     dists=dists, central=central,
+                     anchor=None if trend is None else trend[1],
+                     damping=1.0 if trend is None else trend[2], namespace=svc.id)
+
+
+def needed_variants(svc: Any, variant: str | None) -> list[str]:
+    """The population variants a run of ``svc`` must project (central first)."""
+    _, central = service_distributions(svc, variant)
+    out = [central["population_variant"]]
+    pv = svc.uncertainty.get("population_variant")
+    if pv is not None:
+        out += [str(v) for v in pv.values if v not in out]
+    return out
+
