@@ -1,25 +1,27 @@
-"""Critical mass: centres sustainable, planning population, viability probability, tiers.
+"""Critical mass: centres sustainable, planning population, viability by allocation, tiers.
 
 "The critical mass is the smallest number of patients that it is considered safe and
 cost-effective to treat by any individual clinician or centre" (East Midlands SCG annual report
 2008/09). With a minimum ``m`` new cases (or patients) per centre a year:
 
-- centres sustainable: ``floor(demand / m)``, per year, on the mean and on each draw
-  (:func:`centres_sustainable`);
+- arithmetic centres: ``floor(demand / m)``, per year, on the mean and on each draw
+  (:func:`centres_sustainable`): how many centres the demand could fill if it were split
+  perfectly evenly; not a probability statement;
 - minimum planning population: ``m / crude rate`` (crude rate per person a year, whole
-  population), in people (:func:`planning_population`): the smallest population that yields
-  ``m`` cases a year;
-- probability that ``k`` centres each reach ``m``: the share of Monte Carlo draws in which
-  every centre's caseload is at least ``m``, the draw's demand being split between the centres
-  by a stated rule: equal shares, or the catchment shares given
-  (:func:`probability_centres_viable`). The split is deterministic (centre ``i`` gets
-  ``share_i x demand``), so all ``k`` centres are viable exactly when
-  ``demand >= m / min(share)``;
+  population), in people (:func:`planning_population`);
+- viability of ``k`` centres by allocation (:func:`allocate`, :func:`viability`): each Monte
+  Carlo draw's cases ``N_d`` are split between the centres as patients are,
+  ``(X_1, ..., X_k) ~ Multinomial(N_d, shares)`` (catchment shares from a designation, or equal
+  shares when none is given), and ``P(every centre >= m)`` is the share of draws in which the
+  smallest ``X_i`` reaches ``m``; ``E[min_i X_i]`` is the expected smallest caseload. When
+  ``k`` is not given, "centres sustainable with 80% probability" is the largest ``k`` (equal
+  shares) with ``P(every centre >= m) >= 0.8`` (the level is configurable);
 - first year a footprint crosses a threshold (:func:`first_year`);
 - commissioning tier of the service from its minimum planning population under each scheme of
   ``parameters/tiers.yaml`` (:func:`service_tiers`, via :func:`hna.tiers.tier_for_service`).
 
-:func:`assess` puts these together for a :class:`hna.demand.DemandResult` and writes a verdict.
+:func:`assess` puts these together for a :class:`hna.demand.DemandResult` and the national
+demand it is given (it does not recompute England's demand), and writes a verdict.
 """
 
 from __future__ import annotations
@@ -32,11 +34,25 @@ import numpy as np
 import pandas as pd
 
 from hna.errors import ParameterError
+from hna.viability import (
+    _EPS,
+    DEFAULT_LEVEL,
+    _level,
+    _positive,
+    _shares,
+    allocate,
+    probability_centres_viable,
+    viability,
+)
 
 __all__ = [
     "centres_sustainable",
     "planning_population",
     "probability_centres_viable",
+    "allocate",
+    "viability",
+    "national_crude_rate",
+    "DEFAULT_LEVEL",
     "first_year",
     "centres_table",
     "service_tiers",
@@ -45,17 +61,9 @@ __all__ = [
     "overview",
 ]
 
-_EPS = 1e-9  # so that 200 / 100 is 2 centres despite floating point
+ENGLAND = "E92000001"
 
 
-def _positive(x: Any, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ParameterError("must be a number", field=name, value=x) from None
-    if not np.isfinite(v) or v <= 0:
-        raise ParameterError("must be a positive number", field=name, value=x)
-    return v
 
 
 def centres_sustainable(demand: Any, minimum_per_centre: float) -> Any:
@@ -87,51 +95,6 @@ def planning_population(minimum_per_centre: float, crude_rate: float) -> float:
     return m / r
 
 
-def _shares(n_centres: int, shares: Sequence[float] | None) -> np.ndarray:
-    if isinstance(n_centres, bool) or not isinstance(n_centres, int | np.integer) or n_centres < 1:
-        raise ParameterError("the number of centres must be a whole number >= 1",
-                             field="n_centres", value=n_centres)
-    if shares is None:
-        return np.full(int(n_centres), 1.0 / n_centres)
-    s = np.asarray(shares, dtype=float)
-    if s.ndim != 1 or len(s) != n_centres:
-        raise ParameterError("give one catchment share per centre", field="shares",
-                             value=list(np.atleast_1d(s)))
-    if np.any(~np.isfinite(s)) or np.any(s <= 0) or abs(s.sum() - 1.0) > 1e-6:
-        raise ParameterError("catchment shares must be positive and sum to 1", field="shares",
-                             value=list(s))
-    return s
-
-
-def probability_centres_viable(
-    draws: Any,
-    minimum_per_centre: float,
-    n_centres: int,
-    shares: Sequence[float] | None = None,
-) -> Any:
-    """Probability that each of ``n_centres`` centres reaches the minimum caseload.
-
-    Args:
-        draws: Monte Carlo draws of total demand; the last axis is the draw axis (a 1-D array
-            gives one probability, a ``(years, draws)`` array one per year).
-        minimum_per_centre: the critical mass.
-        n_centres: number of centres sharing the demand.
-        shares: catchment share of each centre (positive, summing to 1); equal if omitted.
-
-    Returns:
-        The share of draws with ``share_i x demand >= minimum`` for every centre ``i``.
-    """
-    m = _positive(minimum_per_centre, "minimum_per_centre")
-    s = _shares(n_centres, shares)
-    arr = np.asarray(draws, dtype=float)
-    if arr.size == 0 or arr.shape[-1] == 0:
-        raise ParameterError("no draws to compute a probability from", field="draws",
-                             hint="Run the demand with draws > 0")
-    need = m / s.min()
-    out = (arr * (1 + _EPS) >= need).mean(axis=-1)
-    return float(out) if np.ndim(out) == 0 else out
-
-
 def first_year(years: Sequence[int], values: Sequence[float], threshold: float) -> int | None:
     """First year in which ``values`` reach ``threshold`` (``None`` if never)."""
     ys = np.asarray(years)
@@ -141,25 +104,37 @@ def first_year(years: Sequence[int], values: Sequence[float], threshold: float) 
     return int(ys[order][hit[0]]) if len(hit) else None
 
 
+def level_column(level: float = DEFAULT_LEVEL) -> str:
+    """Column name of "centres sustainable with <level> probability": ``centres_sustainable_p80``."""
+    return f"centres_sustainable_p{_level(level) * 100:g}"
+
+
 def centres_table(
     result: Any,
     n_centres: int | None = None,
     shares: Sequence[float] | None = None,
     minimum_per_centre: float | None = None,
+    *,
+    level: float = DEFAULT_LEVEL,
+    split: str | None = None,
 ) -> pd.DataFrame:
-    """Per footprint and year: demand, centres sustainable and (with ``n_centres``) viability.
+    """Per footprint and year: demand, centres sustainable and viability by allocation.
 
     Columns: the demand summary (``area_code, name, year, population, expected, mean,
-    q...``), then ``centres_on_mean`` (floor of mean / minimum), ``centres_q0.025``,
-    ``centres_q0.5``, ``centres_q0.975`` (quantiles of floor(draw / minimum)), and, when
-    ``n_centres`` is given, ``caseload_per_centre`` (mean x smallest share) and
-    ``p_viable`` (probability every centre reaches the minimum).
+    q...``), then ``centres_on_mean`` (arithmetic: floor of mean / minimum),
+    ``centres_q0.025``, ``centres_q0.5``, ``centres_q0.975`` (quantiles of floor(draw /
+    minimum)); with draws, from :func:`viability`: ``centres_sustainable_p80`` (largest k
+    whose P(every centre >= minimum) >= ``level``, when ``n_centres`` is not given),
+    ``n_centres``, ``p_viable`` (P(every centre >= minimum), cases allocated by multinomial),
+    ``expected_smallest_caseload``, ``split``; and ``caseload_per_centre`` (mean x smallest
+    share) when ``n_centres`` is given.
     """
     svc = result.service
     m = _positive(minimum_per_centre if minimum_per_centre is not None
                   else svc.critical_mass.minimum_per_centre, "minimum_per_centre")
     t = result.summary.copy()
     t["centres_on_mean"] = centres_sustainable(t["mean"], m)
+    seed = int(result.meta.get("seed", 1) or 0)
     if not result.draws.empty:
         keys, mat = result.matrix()
         keys = keys.copy()
@@ -167,8 +142,17 @@ def centres_table(
         for q in (0.025, 0.5, 0.975):
             keys[f"centres_q{q:g}"] = np.quantile(cen, q, axis=1, method="lower").astype(
                 np.int64)
-        if n_centres is not None:
-            keys["p_viable"] = probability_centres_viable(mat, m, n_centres, shares)
+        parts = []
+        for area in dict.fromkeys(keys["area_code"]):
+            sel = (keys["area_code"] == area).to_numpy()
+            v = viability(mat[sel], m, n_centres, shares, seed=seed,
+                          years=keys.loc[sel, "year"].tolist(), level=level, split=split)
+            v = v.rename(columns={"p_all_viable": "p_viable",
+                                  "centres_sustainable_at_level": level_column(level)})
+            v.insert(0, "area_code", area)
+            parts.append(v.drop(columns=["mean", "centres_on_mean", "mean_per_centre",
+                                         "level"]))
+        keys = keys.merge(pd.concat(parts, ignore_index=True), on=["area_code", "year"])
         t = t.merge(keys, on=["area_code", "year"], how="left")
     if n_centres is not None:
         s = _shares(n_centres, shares)
@@ -177,6 +161,30 @@ def centres_table(
         if "p_viable" not in t.columns:
             t["p_viable"] = np.nan
     return t
+
+
+def national_crude_rate(national: Any, year: int) -> float:
+    """England crude rate per person a year in ``year``, from national demand.
+
+    Args:
+        national: a :class:`hna.demand.DemandResult` covering E92000001 and ``year``
+            (``draws=0`` is enough), or the crude rate itself (a number, per person).
+        year: the year.
+    """
+    if isinstance(national, int | float | np.floating) and not isinstance(national, bool):
+        return _positive(national, "national")
+    summary = getattr(national, "summary", None)
+    if summary is None:
+        raise ParameterError("national demand must be a DemandResult for E92000001 or a "
+                             "crude rate", field="national", value=type(national).__name__)
+    row = summary[(summary["area_code"] == ENGLAND) & (summary["year"] == int(year))]
+    if row.empty:
+        raise ParameterError("national demand does not cover England in this year",
+                             field="national", value=int(year),
+                             hint="Pass service_demand(service, 'E92000001', years=..., "
+                             "draws=0)")
+    r = row.iloc[0]
+    return float(r["expected"] / r["population"])
 
 
 def service_tiers(
@@ -225,6 +233,7 @@ class Assessment:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        """The verdict."""
         return self.verdict
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,24 +247,30 @@ class Assessment:
                 + self.by_year.to_html(index=False, float_format=lambda v: f"{v:,.1f}"))
 
 
-def _england_crude(service: Any, year: int) -> float:
-    from hna.demand import service_demand
-
-    r = service_demand(service, "E92000001", years=[year], draws=0)
-    row = r.summary.iloc[0]
-    return float(row["expected"] / row["population"])
-
-
 def _fmt(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def assess(
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`assess` is asked about (the keyword-only settings)."""
+
+    n_centres: int | None
+    shares: Sequence[float] | None
+    split: str | None
+    level: float
+    confidence: float
+
+
+def assess(  # noqa: PLR0913 - documented notebook API; settings are keyword-only
     result: Any,
     service: Any = None,
     n_centres: int | None = None,
     *,
+    national: Any = None,
     shares: Sequence[float] | None = None,
+    split: str | None = None,
+    level: float = DEFAULT_LEVEL,
     now: int | None = None,
     horizon: int | None = None,
     confidence: float = 0.9,
@@ -268,10 +283,16 @@ def assess(
         result: a :class:`hna.demand.DemandResult` with draws (one footprint, or name it with
             ``area_code``).
         service: the service (default: ``result.service``).
-        n_centres: centres planned (default: as many as the mean sustains in ``now``, at
-            least 1).
-        shares: catchment shares of the centres (equal split if omitted).
-        now, horizon: years to report (default first and last year of the result).
+        n_centres: centres planned (default: the largest number sustainable with ``level``
+            probability in ``now``, at least 1).
+        national: England's demand (a DemandResult for E92000001; ``draws=0`` is enough) or
+            England's crude rate per person, for the planning population and tiers; omitted
+            -> taken from ``result`` when it covers England.
+        shares: catchment shares of the centres (e.g. from a designation; equal if omitted).
+        split: how the shares were obtained (reported).
+        level: probability for "centres sustainable with 80% probability".
+        now: first year to report (default the first year of the result).
+        horizon: last year to report (default the last year of the result).
         confidence: probability used for "first year viable with probability >= confidence".
         area_code: footprint to assess when the result holds several.
         edges: band-edge rule for the tiers (default from the service, then tiers.yaml).
@@ -280,7 +301,6 @@ def assess(
         :class:`Assessment` (``by_year``, ``headline``, ``tiers``, ``carter``, ``verdict``).
     """
     from hna.services import load_service
-    from hna.tiers import carter_rules
 
     svc = load_service(service) if service is not None else result.service
     area = result._area(area_code)
@@ -293,25 +313,48 @@ def assess(
                                  hint=f"The result covers {years[0]}-{years[-1]}")
     if not 0 < confidence < 1:
         raise ParameterError("must be between 0 and 1", field="confidence", value=confidence)
+    if national is None:
+        if ENGLAND not in result.areas:
+            raise ParameterError(
+                "assess needs England's demand for the planning population and tiers",
+                field="national", value=None,
+                hint="Pass national=service_demand(service, 'E92000001', years=..., draws=0)")
+        national = result
+    plan = _Plan(n_centres, shares, split, _level(level), confidence)
+    return _assess(result, svc, area, (now, horizon), national, plan, edges)
+
+
+def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: Any,
+            plan: _Plan, edges: str | None) -> Assessment:
+    from hna.tiers import carter_rules
+
+    now, horizon = years
     cm = svc.critical_mass
     m = cm.minimum_per_centre
     row_now = result.summary[(result.summary["area_code"] == area)
                              & (result.summary["year"] == now)].iloc[0]
+    has_draws = not result.draws.empty
+    lcol = level_column(plan.level)
+    free = centres_table(result, None, None, level=plan.level) if has_draws else None
+    if free is not None:
+        free = free[free["area_code"] == area].set_index("year")
+    n_centres = plan.n_centres
     if n_centres is None:
-        n_centres = max(1, int(centres_sustainable(row_now["mean"], m)))
-    table = centres_table(result, n_centres, shares)
+        n_centres = (max(1, int(free.loc[now, lcol])) if free is not None
+                     else max(1, int(centres_sustainable(row_now["mean"], m))))
+    table = centres_table(result, n_centres, plan.shares, level=plan.level, split=plan.split)
     table = table[table["area_code"] == area].reset_index(drop=True)
+    if free is not None:
+        table[lcol] = table["year"].map(free[lcol]).astype("Int64")
 
-    eng_crude = _england_crude(svc, now)
+    eng_crude = national_crude_rate(national, now)
     plan_pop = planning_population(m, eng_crude)
     fp_crude = float(row_now["expected"] / row_now["population"]) if row_now["expected"] else 0.0
     fp_plan = planning_population(m, fp_crude) if fp_crude > 0 else float("inf")
     tiers = service_tiers(svc, plan_pop, edges=edges)
-    national_now = eng_crude * _england_population(now)
+    national_now = eng_crude * _england_population(now, national)
     carter = carter_rules(plan_pop, national_now)
-
-    s = _shares(n_centres, shares)
-    need_total = m / s.min()
+    s = _shares(n_centres, plan.shares)
 
     def at(year: int) -> dict[str, Any]:
         r = table[table["year"] == year].iloc[0]
@@ -324,23 +367,34 @@ def assess(
                 out[q] = float(r[q])
         if "p_viable" in r and pd.notna(r["p_viable"]):
             out["p_viable"] = float(r["p_viable"])
+            out["expected_smallest_caseload"] = float(r["expected_smallest_caseload"])
+        if lcol in r and pd.notna(r[lcol]):
+            out[lcol] = int(r[lcol])
         return out
 
-    has_draws = "p_viable" in table and table["p_viable"].notna().any()
-    first_mean = first_year(table["year"], table["mean"], need_total)
-    first_p = (first_year(table["year"], table["p_viable"], confidence) if has_draws else None)
-    name = str(row_now["name"])
+    first_mean = first_year(table["year"], table["mean"], m / s.min())
+    first_p = (first_year(table["year"], table["p_viable"], plan.confidence)
+               if has_draws else None)
     headline: dict[str, Any] = {
-        "service": svc.id, "service_name": svc.name, "footprint": area, "footprint_name": name,
+        "service": svc.id, "service_name": svc.name, "footprint": area,
+        "footprint_name": str(row_now["name"]), "scenario": result.meta.get("scenario"),
         "measure": svc.measure, "minimum_per_centre": m, "unit": cm.unit, "centre": cm.centre,
         "kind": svc.kind, "minimum_status": cm.status,
         "minimum_source": _short_cite(svc, cm.source),
-        "n_centres": int(n_centres), "split": ("catchment shares " + ", ".join(
-            f"{x:.2f}" for x in s)) if shares is not None else "equal shares",
-        "demand_needed": need_total,
+        "n_centres": int(n_centres),
+        "n_centres_given": plan.n_centres is not None,
+        "split": (table["split"].iloc[0] if "split" in table and has_draws else
+                  "equal shares (no designation given)" if plan.shares is None else
+                  "catchment shares given"),
+        "shares": [float(x) for x in s],
+        "allocation": "multinomial: each draw's cases split between centres on the shares",
+        "level": plan.level,
+        "centres_label": f"centres sustainable with {plan.level:.0%} probability",
+        "centres_on_mean_label": "arithmetic centres: floor(mean demand / minimum)",
+        "demand_needed": m / s.min(),
         "now": at(now), "horizon": at(horizon),
         "first_year_mean_reaches": first_mean,
-        f"first_year_p_viable_{confidence:g}": first_p,
+        f"first_year_p_viable_{plan.confidence:g}": first_p,
         "england_crude_per_100k": eng_crude * 1e5,
         "planning_population": plan_pop,
         "footprint_crude_per_100k": fp_crude * 1e5,
@@ -349,9 +403,10 @@ def assess(
                   for _, r in tiers.iterrows()},
         "tier_status": {r["scheme"]: r["status"] for _, r in tiers.iterrows()},
         "quality": svc.quality,
+        "interval_includes": list(result.meta.get("interval_includes", [])),
         "seed": result.meta.get("seed"), "draws": result.meta.get("draws"),
     }
-    verdict = _verdict(headline, confidence, has_draws)
+    verdict = _verdict(headline, plan.confidence, has_draws)
     return Assessment(by_year=table, headline=headline, tiers=tiers, carter=carter,
                       verdict=verdict, meta=dict(result.meta))
 
@@ -361,7 +416,12 @@ def _short_cite(svc: Any, source_id: str) -> str:
     return f"{s.publisher}, {s.title} ({s.year})"
 
 
-def _england_population(year: int) -> float:
+def _england_population(year: int, national: Any = None) -> float:
+    summary = getattr(national, "summary", None)
+    if summary is not None:
+        row = summary[(summary["area_code"] == ENGLAND) & (summary["year"] == int(year))]
+        if not row.empty:
+            return float(row.iloc[0]["population"])
     from hna.population import default_population, project
 
     pop = default_population()
@@ -380,22 +440,32 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
         f"{h['service_name']} in {h['footprint_name']} ({h['footprint']}): "
         f"{k} {plural}, each needing at least {_fmt(m)} {h['unit'].split(' per ')[0]}{per_year} "
         f"({h['minimum_status'].replace('_', ' ')}: {h['minimum_source']}); "
-        f"{h['split']}, so the footprint needs {_fmt(h['demand_needed'])}{per_year}.",
+        f"cases allocated between the {plural} on {h['split']}"
+        + ("" if h["n_centres_given"] else
+           f" ({k} = {h['centres_label']} in {h['now']['year']})") + ".",
     ]
+    lcol = f"centres_sustainable_p{h['level'] * 100:g}"
     for key in ("now", "horizon"):
         r = h[key]
         interval = (f" (95% interval {_fmt(r['q0.025'])}-{_fmt(r['q0.975'])})"
                     if "q0.025" in r else "")
         line = (f"{r['year']}: {_fmt(r['mean'])} {h['measure']} expected{interval}; "
-                f"{r['centres_on_mean']} {centre}(s) sustainable on the mean; "
+                f"arithmetic centres floor(mean / minimum) = {r['centres_on_mean']}; "
                 f"about {_fmt(r['caseload_per_centre'])} per {centre} with {k}.")
+        if lcol in r:
+            line += f" {h['centres_label'].capitalize()}: {r[lcol]}."
         if has_draws and "p_viable" in r:
             p = r["p_viable"]
             answer = ("yes" if p >= confidence else "no" if p <= 1 - confidence
                       else "uncertain")
             line += (f" Probability that {'each of the ' + str(k) if k > 1 else 'the'} "
-                     f"{plural} reach{'es' if k == 1 else ''} {_fmt(m)}: {p:.2f} -> {answer}.")
+                     f"{plural} reach{'es' if k == 1 else ''} {_fmt(m)} (by allocation): "
+                     f"{p:.2f} -> {answer}; expected smallest caseload "
+                     f"{_fmt(r['expected_smallest_caseload'])}.")
         lines.append(line)
+    if h.get("interval_includes"):
+        lines.append("Intervals include: " + "; ".join(
+            x.split(":")[0] for x in h["interval_includes"]) + ".")
     if h["first_year_mean_reaches"] is not None and h["first_year_mean_reaches"] > h["now"]["year"]:
         lines.append(f"The mean demand first reaches {_fmt(h['demand_needed'])} in "
                      f"{h['first_year_mean_reaches']}.")
@@ -456,7 +526,8 @@ def overview(
         else:
             res = level_demand(svc, level or "nhs_region", years=[now, horizon], draws=0)
         m = svc.critical_mass.minimum_per_centre
-        plan = planning_population(m, _england_crude(svc, now))
+        england = service_demand(svc, ENGLAND, years=[now], draws=0)
+        plan = planning_population(m, national_crude_rate(england, now))
         tiers = service_tiers(svc, plan, edges=edges)
         tier = tiers["tier"].iloc[0] if len(tiers) else None
         piv = res.summary.pivot_table(index=["area_code", "name"], columns="year",

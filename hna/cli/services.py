@@ -38,7 +38,7 @@ def _shares(text: str) -> list[float] | None:
 
 
 @app.command("project")
-def project_cmd(
+def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
     service: Annotated[str, typer.Argument(help="Service id (see 'hna services list') or YAML path.")],
     footprint: Annotated[str, typer.Option("--footprint", "-f", help="GSS code (E12.., E54.., E40.., LAD, E92000001), custom footprint code, or name.")],
     years: Annotated[str, typer.Option("--years", "-y", help="Year or range, e.g. 2025:2040.")] = "2025:2040",
@@ -46,13 +46,18 @@ def project_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same numbers).")] = 1,
     centres: Annotated[int | None, typer.Option("--centres", "-k", help="Centres planned: adds the probability that each reaches the critical mass.")] = None,
     shares: Annotated[str, typer.Option("--shares", help="Catchment shares of the centres, e.g. 0.6,0.4 (default equal).")] = "",
-    variant: Annotated[str, typer.Option("--variant", help="National projection: npp2020 or npp2018.")] = "npp2020",
+    variant: Annotated[str | None, typer.Option("--variant", help="Central national projection: npp2020 or npp2018 (default: the service's, else npp2020).")] = None,
+    scenario: Annotated[str | None, typer.Option("--scenario", "-s", help="Named scenario (parameters/scenarios/<id>.yaml) or scenario YAML path, applied to the service.")] = None,
+    level: Annotated[float, typer.Option("--level", help="Probability for 'centres sustainable with this probability' when --centres is not given.")] = 0.8,
+    max_memory_gb: Annotated[float | None, typer.Option("--max-memory-gb", help="Refuse runs estimated to need more memory (default $HNA_MAX_MEMORY_GB or 4).")] = None,
     population_file: Annotated[Path | None, typer.Option("--population", help="District population file instead of the bundled ONS mid-2020.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
-    """Project demand for a service in a footprint: cases or patients by year with intervals,
-    centres sustainable at the critical mass, and the commissioning tier.
+    """Project demand for a service in a footprint, with intervals, viability and tiers.
+
+    Cases or patients by year with Monte Carlo intervals (parameters, then events), centres
+    sustainable at the critical mass by allocation, and the commissioning tier.
     """
     try:
         from hna.demand import service_demand
@@ -66,13 +71,21 @@ def project_cmd(
         if share_list is not None and centres is None:
             centres = len(share_list)
         result = service_demand(service, footprint, years=years, draws=draws, seed=seed,
-                                population=population_file, variant=variant)
-        a = assess(result, n_centres=centres, shares=share_list)
+                                population=population_file, variant=variant,
+                                scenario=scenario, memory_limit_gb=max_memory_gb)
+        national = result if "E92000001" in result.areas else service_demand(
+            result.service, "E92000001", years=result.years, draws=0,
+            population=population_file, variant=result.meta["variant"])
+        a = assess(result, n_centres=centres, shares=share_list, national=national,
+                   level=level)
         t = a.by_year
         cols = ["area_code", "name", "year", "population", "expected", "mean",
                 "q0.025", "q0.1", "q0.5", "q0.9", "q0.975", "centres_on_mean"]
         if centres is not None:
-            cols += ["caseload_per_centre", "p_viable"]
+            cols += ["caseload_per_centre", "p_viable", "expected_smallest_caseload"]
+        elif draws:
+            cols += [f"centres_sustainable_p{level * 100:g}", "n_centres", "p_viable",
+                     "expected_smallest_caseload"]
         table = t[[c for c in cols if c in t.columns]].copy()
         table = table.rename(columns={"mean": f"mean_{result.value}",
                                       "expected": f"expected_{result.value}"})
@@ -83,14 +96,19 @@ def project_cmd(
             head = (f"{result.service.name}: {result.service.measure} in "
                     f"{a.headline['footprint_name']} ({a.headline['footprint']})\n\n")
             meta = result.meta
-            foot = (f"\n{a.verdict}\n\nSeed {meta['seed']}, {meta['draws']} draws; parameter "
-                    f"hash {meta['parameter_hash'][:12]}; {meta['projection']}.\n")
+            scen = f"Scenario: {meta['scenario_name']} ({meta['scenario']}).\n" if meta.get(
+                "scenario") else ""
+            foot = (f"\n{a.verdict}\n\n{scen}Seed {meta['seed']}, {meta['draws']} draws; "
+                    f"parameter hash {meta['parameter_hash'][:12]}; {meta['projection']}.\n")
             text = head + render_table(table, "table") + foot
         else:
             for scheme, tier in a.headline["tiers"].items():
                 table[f"tier_{scheme}"] = tier
             table["planning_population"] = round(a.headline["planning_population"])
             table["minimum_per_centre"] = a.headline["minimum_per_centre"]
+            table["scenario"] = result.meta.get("scenario")
+            table["interval_includes"] = "; ".join(
+                x.split(":")[0] for x in result.meta.get("interval_includes", []))
             table["seed"] = result.meta["seed"]
             table["draws"] = result.meta["draws"]
             table["parameter_hash"] = result.meta["parameter_hash"]

@@ -72,3 +72,20 @@ def test_validate_good_and_bad_files():
     bad = _run(["validate", str(TEST_DATA / "services" / "missing_source.yaml")])
     assert bad.exit_code == 2
     assert bad.stderr.count("\n") == 1 and "missing source" in bad.stderr
+
+
+def test_project_refuses_a_billion_draws_before_allocating(tmp_path):
+    out = tmp_path / "x.csv"
+    res = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025:2026",
+                "--draws", "1000000000", "--format", "csv", "--output", str(out)])
+    assert res.exit_code == 2
+    assert "GiB of memory" in res.output and "draws" in res.output
+    assert "Traceback" not in res.output and not out.exists()
+
+
+def test_project_reports_centres_sustainable_with_80pc_probability():
+    res = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                "--draws", "400"])
+    assert res.exit_code == 0, res.output
+    assert "centres sustainable with 80% probability" in res.output
+    assert "arithmetic centres floor(mean / minimum)" in res.output

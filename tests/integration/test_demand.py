@@ -191,12 +191,14 @@ def test_level_demand_sums_to_england(tmp_path):
 def test_south_west_two_sts_centres_now_and_2040():
     r = service_demand("soft_tissue_sarcoma", "E12000009", years="2025:2040", draws=1000,
                        seed=1)
-    a = assess(r, n_centres=2)
+    eng = service_demand("soft_tissue_sarcoma", "E92000001", years="2025:2040", draws=0)
+    a = assess(r, n_centres=2, national=eng)
     now, later = a.headline["now"], a.headline["horizon"]
     # about 5.8m people x roughly 8.7 per 100,000 (older than England) = about 500 a year
     assert 450 < now["mean"] < 560 and now["mean"] < later["mean"]
     assert now["q0.025"] > 200 and now["p_viable"] == 1.0 and later["p_viable"] == 1.0
-    assert "Probability that each of the 2 sarcoma MDTs reach 100: 1.00 -> yes" in a.verdict
+    assert ("Probability that each of the 2 sarcoma MDTs reach 100 (by allocation): 1.00 -> yes"
+            in a.verdict)
 
 
 def test_dialysis_poisson_draws_match_the_models_own_draws():

@@ -1,8 +1,8 @@
 """Critical-mass arithmetic, checked by hand.
 
 Reference values are worked out in the comments from the formulas in hna/thresholds.py
-(centres = floor(demand / minimum); planning population = minimum / crude rate; a centre with
-catchment share s is viable when s x demand >= minimum).
+(centres = floor(demand / minimum); planning population = minimum / crude rate); viability by
+allocation is checked against exact binomial and multinomial probabilities (scipy.stats).
 """
 
 from __future__ import annotations
@@ -37,17 +37,59 @@ def test_planning_population_is_minimum_over_crude_rate():
         planning_population(100, 0)
 
 
-def test_probability_from_a_known_set_of_draws():
-    draws = [10, 20, 30, 40]
-    # two centres, equal split: each gets demand / 2 >= 15 when demand >= 30 -> 2 of 4 draws
-    assert probability_centres_viable(draws, 15, 2) == 0.5
-    # shares 0.25 / 0.75: the small centre needs 0.25 x demand >= 15 -> demand >= 60: none
-    assert probability_centres_viable(draws, 15, 2, shares=[0.25, 0.75]) == 0.0
-    # one centre needs demand >= 20: 3 of 4
-    assert probability_centres_viable(draws, 20, 1) == 0.75
-    # by year: rows are years, columns draws
-    per_year = probability_centres_viable(np.array([[10, 20, 30, 40], [30, 31, 32, 33]]), 15, 2)
-    assert per_year.tolist() == [0.5, 1.0]
+def test_probability_with_one_centre_is_the_share_of_draws_reaching_the_minimum():
+    # one centre gets every case: viable in the draws with demand >= 20, 3 of 4
+    assert probability_centres_viable([10, 20, 30, 40], 20, 1) == 0.75
+
+
+def test_two_centre_allocation_matches_the_exact_binomial():
+    from scipy import stats
+
+    # every draw has N = 210 cases; equal shares: X1 ~ Binomial(210, 0.5), X2 = 210 - X1;
+    # both >= 100 <=> 100 <= X1 <= 110
+    n_draws = 200_000
+    exact = stats.binom.cdf(110, 210, 0.5) - stats.binom.cdf(99, 210, 0.5)
+    p = probability_centres_viable(np.full(n_draws, 210), 100, 2, seed=3)
+    assert p == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / n_draws))
+    # unequal shares 0.4 / 0.6, N = 300, minimum 100: 100 <= X1 <= 200, X1 ~ Bin(300, 0.4)
+    exact = stats.binom.cdf(200, 300, 0.4) - stats.binom.cdf(99, 300, 0.4)
+    p = probability_centres_viable(np.full(n_draws, 300), 100, 2, shares=[0.4, 0.6], seed=3)
+    assert p == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / n_draws))
+
+
+def test_allocation_is_far_below_the_deterministic_split():
+    from hna.thresholds import viability
+
+    # 505 cases, 5 centres of at least 100: an even split gives 101 each (always "viable"),
+    # but by allocation P(all five >= 100) is small: exact multinomial computed below
+    from scipy import stats
+
+    n, k, m = 505, 5, 100
+    # P(all >= m) = sum over x1 P(X1 = x1) P(rest >= m | N - x1, k - 1), by recursion
+    def p_all(n, k):
+        if k == 1:
+            return float(n >= m)
+        xs = np.arange(m, n + 1)
+        pmf = stats.binom.pmf(xs, n, 1 / k)
+        return float(sum(pm * p_all(n - x, k - 1) for x, pm in zip(xs, pmf) if pm > 1e-12))
+
+    exact = p_all(n, k)
+    v = viability(np.full(100_000, n), m, k, seed=1)
+    assert v["p_all_viable"].iloc[0] == pytest.approx(exact, abs=0.005)
+    assert exact < 0.2 and v["centres_on_mean"].iloc[0] == 5
+
+
+def test_centres_sustainable_at_level_is_the_largest_k_reaching_it():
+    from hna.thresholds import viability
+
+    draws = np.random.default_rng(0).poisson(503, 4000)
+    v = viability(draws, 100, seed=2, level=0.8).iloc[0]
+    k = int(v["centres_sustainable_at_level"])
+    p = [probability_centres_viable(draws, 100, j, seed=2) for j in (k, k + 1)]
+    assert p[0] >= 0.8 > p[1]
+    assert v["centres_on_mean"] == 5 and k == 4
+    with pytest.raises(ParameterError, match="probability"):
+        viability(draws, 100, seed=2, level=1.5)
 
 
 def test_bad_shares_are_rejected():
@@ -76,13 +118,23 @@ def test_assess_hand_checked_case(tmp_path):
 
     res = service_demand(svc, "E06000001", years=[2020], draws=2000, seed=5,
                          population=tiny_population())
-    a = assess(res, n_centres=2)
+    a = assess(res, n_centres=2, national=49 / 380_000)
     now = a.headline["now"]
     assert now["expected"] == pytest.approx(49.0)
     assert now["centres_on_mean"] == centres_sustainable(now["mean"], 20)
     assert now["caseload_per_centre"] == pytest.approx(now["mean"] / 2)
-    # probability recomputed from the draws: both centres need demand >= 40
+    # probability recomputed from the draws by the same allocation
     d = res.draws_matrix()[0]
-    assert now["p_viable"] == pytest.approx(np.mean(d >= 40))
+    assert now["p_viable"] == pytest.approx(
+        probability_centres_viable(d, 20, 2, seed=5, key=2020))
     assert a.headline["footprint_planning_population"] == pytest.approx(20 / (49 / 380_000))
     assert "2 centres" in a.verdict and isinstance(a.tiers, pd.DataFrame)
+
+
+def test_assess_needs_national_demand_rather_than_recomputing_it(tmp_path):
+    from hna.demand import service_demand
+
+    res = service_demand(tiny_service(tmp_path), "E06000001", years=[2020], draws=10, seed=5,
+                         population=tiny_population())
+    with pytest.raises(ParameterError, match="national"):
+        assess(res, n_centres=1)
