@@ -298,6 +298,7 @@ class Service(_Strict):
 
     _path: Path | None = PrivateAttr(default=None)
     _rates: tuple[int | None, pd.DataFrame] | None = PrivateAttr(default=None)
+    _scenario: Any = PrivateAttr(default=None)  # the hna.scenarios.Scenario applied, if any
 
     @field_validator("sources")
     @classmethod
