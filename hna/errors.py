@@ -43,6 +43,7 @@ class InputError(HnaError, ValueError):
         value: Any = None,
         hint: str | None = None,
     ) -> None:
+        """Store the parts of the message (see the class docstring) and render it."""
         self.message = message
         self.source = str(source) if source is not None else None
         self.field = field

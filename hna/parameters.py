@@ -12,15 +12,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hna.errors import ParameterError
 
 __all__ = [
     "PARAMETERS_DIR",
+    "SOURCE_KINDS",
+    "Source",
+    "StrictModel",
     "display_path",
     "field_path",
     "read_yaml",
@@ -32,6 +35,69 @@ __all__ = [
 PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "parameters"
 
 M = TypeVar("M", bound=BaseModel)
+
+#: How a figure was obtained: read from a publication, derived from published figures by
+#: stated arithmetic, assumed, calibrated to a target, or inferred from indirect evidence.
+SOURCE_KINDS = ("published", "derived", "assumption", "calibrated", "inferred")
+
+
+class StrictModel(BaseModel):
+    """The base of every parameter model: unknown keys are errors and instances are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(StrictModel):
+    """Where a figure comes from: one citation model for every parameter file.
+
+    Service files list sources with an ``id`` that fields refer to (``source: gdo_2017``); model
+    files attach a source to each figure. Both spellings are accepted: ``title`` or
+    ``document``, ``section`` or ``table``.
+
+    Attributes:
+        id: short identifier used by ``source:`` fields (required in service files).
+        publisher: who published it (e.g. ``UK Renal Registry``).
+        title: the report, dataset or chapter (YAML ``title`` or ``document``).
+        section: table, section, page or paragraph (YAML ``section`` or ``table``).
+        year: year of publication.
+        url: where to find it.
+        note: anything a reader needs to use the figure correctly.
+        kind: published, derived, assumption, calibrated or inferred.
+        fit_target: what a calibrated figure was fitted to (required when calibrated).
+    """
+
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z_]\w*$",
+                           description="short identifier used by `source:` fields")
+    publisher: str = Field(min_length=1)
+    title: str = Field(min_length=1, validation_alias=AliasChoices("title", "document"))
+    section: str | None = Field(default=None, validation_alias=AliasChoices("section", "table"),
+                                description="table, section, page or paragraph")
+    year: int = Field(strict=True, ge=1900, le=2100, description="year of publication")
+    url: str | None = None
+    note: str | None = None
+    kind: Literal["published", "derived", "assumption", "calibrated", "inferred"] = "published"
+    fit_target: str | None = None
+
+    @model_validator(mode="after")
+    def _calibrated_needs_target(self) -> Source:
+        if self.kind == "calibrated" and not self.fit_target:
+            raise ValueError("a calibrated figure must say what it was fitted to (fit_target)")
+        return self
+
+    @property
+    def document(self) -> str:
+        """The title (the model files' spelling)."""
+        return self.title
+
+    @property
+    def table(self) -> str | None:
+        """The section (the model files' spelling)."""
+        return self.section
+
+    def cite(self) -> str:
+        """One line: ``publisher, title, section (year)``."""
+        parts = [self.publisher, self.title] + ([self.section] if self.section else [])
+        return f"{', '.join(parts)} ({self.year})"
 
 
 def display_path(path: Path | str) -> str:
@@ -97,8 +163,9 @@ def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
 
 
 def _model_names(model: type[BaseModel] | None) -> set[str]:
-    """Names of every model nested in ``model``: pydantic puts union members' names in
-    error locations (``footprints.FootprintLevel.level``), which readers should not see.
+    """Names of every model nested in ``model``.
+
+    Pydantic puts union members' names in error locations (``footprints.FootprintLevel.level``), which readers should not see.
     """
     seen: set[str] = set()
     todo = [model] if model is not None else []
