@@ -176,8 +176,6 @@ def describe_uncertainty(svc: Any, model: RateModel, vary: set[str] | None = Non
         if k in vary:
             c = model.central.get(k)
             out.append(f"{k}: {SERVICE_PARAMETERS[k]}, {d.describe(c if isinstance(c, float) else None)}")
-    if model.anchor is not None:
-        out.append(f"trend compounds from {model.anchor} (rates before it at their base level)")
     return out
 
 

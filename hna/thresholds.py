@@ -406,9 +406,25 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
         "interval_includes": list(result.meta.get("interval_includes", [])),
         "seed": result.meta.get("seed"), "draws": result.meta.get("draws"),
     }
+    headline.update(_sensitivity(result, area, horizon))
     verdict = _verdict(headline, plan.confidence, has_draws)
     return Assessment(by_year=table, headline=headline, tiers=tiers, carter=carter,
                       verdict=verdict, meta=dict(result.meta))
+
+
+def _sensitivity(result: Any, area: str, year: int) -> dict[str, Any]:
+    """The one-at-a-time sensitivity table of the horizon year (rate services with draws)."""
+    if getattr(result, "rate_model", None) is None or result.draws.empty:
+        return {}
+    from hna.sensitivity import dominant_text, sensitivity
+
+    t = sensitivity(result, year, area_code=area)
+    return {"sensitivity": {
+        "year": year, "method": "one at a time: each input sampled alone, others central; "
+        "share = its variance / sum of the one-at-a-time variances",
+        "dominant": dominant_text(t),
+        "table": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
+                  for r in t.to_dict("records")]}}
 
 
 def _short_cite(svc: Any, source_id: str) -> str:
@@ -464,8 +480,13 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
                      f"{_fmt(r['expected_smallest_caseload'])}.")
         lines.append(line)
     if h.get("interval_includes"):
+        from hna.sensitivity import LABELS
+
+        names = [x.split(":")[0] for x in h["interval_includes"]]
         lines.append("Intervals include: " + "; ".join(
-            x.split(":")[0] for x in h["interval_includes"]) + ".")
+            LABELS.get(n, n).lower() for n in names) + ".")
+    if h.get("sensitivity"):
+        lines.append(h["sensitivity"]["dominant"])
     if h["first_year_mean_reaches"] is not None and h["first_year_mean_reaches"] > h["now"]["year"]:
         lines.append(f"The mean demand first reaches {_fmt(h['demand_needed'])} in "
                      f"{h['first_year_mean_reaches']}.")
