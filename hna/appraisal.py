@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from hna.errors import DataError, ParameterError
-from hna.parameters import PARAMETERS_DIR, read_parameter_file
+from hna.parameters import PARAMETERS_DIR, StrictModel, read_parameter_file
 from hna.tiers import TierConfig, load_tier_schemes
 
 __all__ = [
@@ -76,9 +76,6 @@ THAMES_VALLEY_CATEGORIES: tuple[str, ...] = (
 _IDENT = r"^[A-Za-z_]\w*$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 def _path(path: str | Path | None, default: str) -> Path:
     return Path(path) if path is not None else APPRAISAL_DIR / default
@@ -88,7 +85,7 @@ def _path(path: str | Path | None, default: str) -> Path:
 # Segmentation (F003)
 
 
-class ScoreBin(_Strict):
+class ScoreBin(StrictModel):
     """A value range scored ``score``: ``min <= value < max`` (missing min = 0, max = no bound)."""
 
     score: int
@@ -97,7 +94,7 @@ class ScoreBin(_Strict):
     label: str = ""
 
 
-class SegmentationFactor(_Strict):
+class SegmentationFactor(StrictModel):
     """One factor: either derived from demand (``derived_from`` + ``bins``) or scored per service
     from ``levels`` (score -> description).
     """
@@ -130,22 +127,22 @@ class SegmentationFactor(_Strict):
         return self
 
 
-class Override(_Strict):
+class Override(StrictModel):
     tier: str
     reason: str = Field(min_length=3)
 
 
-class ServiceSegmentation(_Strict):
+class ServiceSegmentation(StrictModel):
     scores: dict[str, int] = Field(default_factory=dict)
     override: Override | None = None
 
 
-class Cutoff(_Strict):
+class Cutoff(StrictModel):
     tier: str
     below: float | None = None
 
 
-class Scale(_Strict):
+class Scale(StrictModel):
     min: int
     max: int
 
@@ -156,7 +153,7 @@ class Scale(_Strict):
         return self
 
 
-class SegmentationConfig(_Strict):
+class SegmentationConfig(StrictModel):
     """Contents of ``parameters/appraisal/segmentation.yaml``."""
 
     source: str
@@ -369,22 +366,22 @@ def segment(
 # Prioritisation (F001 Appendix 9)
 
 
-class Criterion(_Strict):
+class Criterion(StrictModel):
     text: str
     weight: float = Field(default=1.0, ge=0)
 
 
-class FocusCategory(_Strict):
+class FocusCategory(StrictModel):
     label: str
     text: str
 
 
-class ServicePriority(_Strict):
+class ServicePriority(StrictModel):
     criteria: dict[str, int] = Field(default_factory=dict)
     focus: list[str] | None = None
 
 
-class PrioritisationConfig(_Strict):
+class PrioritisationConfig(StrictModel):
     """Contents of ``parameters/appraisal/prioritisation.yaml``."""
 
     source: str
@@ -529,18 +526,18 @@ def prioritise(
 # Thames Valley impact scoring (F001 case study 6)
 
 
-class ImpactCategory(_Strict):
+class ImpactCategory(StrictModel):
     label: str
     weight: float = Field(default=1.0, ge=0)
 
 
-class Pressure(_Strict):
+class Pressure(StrictModel):
     name: str
     area: str | None = None
     scores: dict[str, int | str]
 
 
-class ThamesValleyConfig(_Strict):
+class ThamesValleyConfig(StrictModel):
     """Contents of ``parameters/appraisal/thames_valley.yaml``."""
 
     source: str
@@ -702,12 +699,12 @@ def thames_valley_score(
 # Fitness for purpose (F001 Appendix 10)
 
 
-class Dimension(_Strict):
+class Dimension(StrictModel):
     label: str
     criteria: list[str] = Field(min_length=1)
 
 
-class FitnessFramework(_Strict):
+class FitnessFramework(StrictModel):
     """Contents of ``parameters/appraisal/fitness_for_purpose.yaml``."""
 
     source: str

@@ -47,8 +47,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -60,7 +58,7 @@ from pydantic_core import PydanticCustomError
 
 import hna
 from hna.errors import HnaError, InputError, ParameterError
-from hna.parameters import read_yaml, validation_error
+from hna.parameters import StrictModel, read_yaml, validation_error
 from hna.report import (
     HEADLINE_ENV,
     atomic_write_json,
@@ -136,9 +134,6 @@ def default_jobs() -> int:
 # --------------------------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
 
 def _check_service_ids(value: list[str]) -> list[str]:
     for i, item in enumerate(value):
@@ -165,14 +160,14 @@ def _check_spec_parameters(value: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-class FootprintLevel(_Strict):
+class FootprintLevel(StrictModel):
     """Footprints given as every area of a level, e.g. ``{level: nhs_region}``."""
 
     level: Literal["lad", "icb", "region", "nhs_region", "england"]
     include_england: StrictBool = False
 
 
-class NotebookEntry(_Strict):
+class NotebookEntry(StrictModel):
     """One notebook of a run spec and the parameters it is run over."""
 
     path: str
@@ -211,7 +206,7 @@ class NotebookEntry(_Strict):
         return value
 
 
-class YearRange(_Strict):
+class YearRange(StrictModel):
     """An inclusive range of years, e.g. ``{start: 2025, end: 2040}``."""
 
     start: StrictInt = Field(ge=1900, le=2200)
@@ -224,7 +219,7 @@ class YearRange(_Strict):
         return self
 
 
-class RunSpec(_Strict):
+class RunSpec(StrictModel):
     """A run spec: which notebooks to run over which services, footprints and years."""
 
     name: str

@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from hna.distributions import Distribution
 from hna.errors import HnaError, ParameterError
-from hna.parameters import PARAMETERS_DIR, display_path, read_yaml, validation_error
+from hna.parameters import PARAMETERS_DIR, StrictModel, display_path, read_yaml, validation_error
 from hna.services import Source
 
 __all__ = [
@@ -62,11 +62,8 @@ SCENARIOS_DIR = PARAMETERS_DIR / "scenarios"
 _ID = r"^[A-Za-z_]\w*$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class Change(_Strict):
+class Change(StrictModel):
     """One change: a dotted service key, its new value, and a source or an assumption."""
 
     set: str = Field(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$",
@@ -85,7 +82,7 @@ class Change(_Strict):
         return self
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A named set of changes to one or more services (a ``parameters/scenarios`` file)."""
 
     id: str = Field(pattern=_ID)

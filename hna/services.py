@@ -41,8 +41,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -53,7 +51,7 @@ from pydantic import (
 from hna.bands import AGE_BANDS, BAND_LOWER, SEXES
 from hna.distributions import Distribution
 from hna.errors import DataError, HnaError, ParameterError
-from hna.parameters import PARAMETERS_DIR, read_yaml, validation_error
+from hna.parameters import PARAMETERS_DIR, Source, StrictModel, read_yaml, validation_error
 from hna.parameters import display_path as _display
 
 __all__ = [
@@ -90,28 +88,13 @@ NonNegativeNumber = Annotated[float, Field(strict=True, ge=0)]
 SourceId = Annotated[str, Field(pattern=_ID, description="id of an entry in `sources`")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 # --------------------------------------------------------------------------------------------
 # Models
 # --------------------------------------------------------------------------------------------
 
 
-class Source(_Strict):
-    """A publication or dataset that figures in the file refer to by ``id``."""
-
-    id: str = Field(pattern=_ID, description="short identifier used by `source:` fields")
-    publisher: str = Field(min_length=1)
-    title: str = Field(min_length=1)
-    section: str | None = Field(default=None, description="table, section, page or paragraph")
-    year: int = Field(strict=True, ge=1900, le=2100, description="year of publication")
-    url: str | None = None
-    note: str | None = None
-
-
-class Scope(_Strict):
+class Scope(StrictModel):
     """The population a service serves: ages ``age_min`` to ``age_max`` (inclusive) and sexes.
 
     Bands partly inside the range count in proportion to the years they share with it
@@ -133,7 +116,7 @@ class Scope(_Strict):
         return self
 
 
-class RateRow(_Strict):
+class RateRow(StrictModel):
     """A rate per ``rates.per`` person-years for an age band (or span) and sex."""
 
     age_band: str = Field(description="ESP2013 band ('0-4' ... '90+'), a span on band edges "
@@ -142,7 +125,7 @@ class RateRow(_Strict):
     rate: NonNegativeNumber
 
 
-class CountRow(_Strict):
+class CountRow(StrictModel):
     """Observed cases (or prevalent patients) and the person-years they arose from."""
 
     age_band: str = Field(description="ESP2013 band, a span on band edges, or 'all'")
@@ -151,7 +134,7 @@ class CountRow(_Strict):
     person_years: PositiveNumber
 
 
-class Rates(_Strict):
+class Rates(StrictModel):
     """Age-sex rates: exactly one of ``table``, ``counts`` or ``file``."""
 
     per: PositiveNumber = Field(default=100000, description="rates are per this many "
@@ -183,7 +166,7 @@ class Rates(_Strict):
         return self
 
 
-class ModelRef(_Strict):
+class ModelRef(StrictModel):
     """A prevalence model parameter file (e.g. the renal replacement therapy stock-and-flow)."""
 
     path: str = Field(description="model YAML, relative to the service file")
@@ -193,7 +176,7 @@ class ModelRef(_Strict):
     source: SourceId
 
 
-class Projection(_Strict):
+class Projection(StrictModel):
     """How rates change with calendar year.
 
     - ``constant``: base rates held constant; demand changes with the population only.
@@ -244,7 +227,7 @@ class Projection(_Strict):
         return self
 
 
-class CriticalMass(_Strict):
+class CriticalMass(StrictModel):
     """Minimum activity per centre a year for a safe, sustainable service."""
 
     minimum_per_centre: PositiveNumber
@@ -256,7 +239,7 @@ class CriticalMass(_Strict):
     note: str | None = None
 
 
-class Cost(_Strict):
+class Cost(StrictModel):
     """Cost per case or per patient-year, in pounds sterling at ``price_year`` prices."""
 
     per: Literal["case", "patient_year"]
@@ -266,7 +249,7 @@ class Cost(_Strict):
     note: str | None = None
 
 
-class TierSettings(_Strict):
+class TierSettings(StrictModel):
     """Commissioning tier schemes (``parameters/tiers.yaml``) to classify the service under."""
 
     schemes: list[str] = Field(default_factory=lambda: ["emscg_2009", "dh_2003", "stp_2016"],
@@ -274,7 +257,7 @@ class TierSettings(_Strict):
     edges: Literal["lower_inclusive", "upper_inclusive"] | None = None
 
 
-class Service(_Strict):
+class Service(StrictModel):
     """A specialised service's parameters (one YAML file)."""
 
     id: str = Field(pattern=_ID)
@@ -303,6 +286,10 @@ class Service(_Strict):
     @field_validator("sources")
     @classmethod
     def _unique_sources(cls, v: list[Source]) -> list[Source]:
+        unnamed = [i for i, s in enumerate(v) if s.id is None]
+        if unnamed:
+            raise ValueError(f"sources[{unnamed[0]}] has no id: give each source an id that "
+                             "fields refer to (source: <id>)")
         ids = [s.id for s in v]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

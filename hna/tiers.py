@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hna.errors import ParameterError
-from hna.parameters import PARAMETERS_DIR, read_parameter_file
+from hna.parameters import PARAMETERS_DIR, StrictModel, read_parameter_file
 
 __all__ = [
     "EDGE_RULES",
@@ -61,11 +61,8 @@ DEFAULT_TIERS_FILE = PARAMETERS_DIR / "tiers.yaml"
 # Models
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class Band(_Strict):
+class Band(StrictModel):
     """One population band of a tier scheme."""
 
     tier: str = Field(pattern=r"^[A-Za-z_]\w*$")
@@ -86,7 +83,7 @@ class Band(_Strict):
         return math.inf if self.upper is None else self.upper
 
 
-class TierScheme(_Strict):
+class TierScheme(StrictModel):
     """A named tier scheme: bands in ascending, non-overlapping population order."""
 
     title: str
@@ -112,7 +109,7 @@ class TierScheme(_Strict):
         return self
 
 
-class CarterRuleSet(_Strict):
+class CarterRuleSet(StrictModel):
     """Thresholds of the Carter review rules (F001 para 3, para 45, App 10 3a)."""
 
     specialised_min_population: float = Field(gt=0)
@@ -136,7 +133,7 @@ class CarterRuleSet(_Strict):
         return self
 
 
-class TierConfig(_Strict):
+class TierConfig(StrictModel):
     """Contents of ``parameters/tiers.yaml``."""
 
     edges: EdgeRule = "lower_inclusive"
