@@ -57,6 +57,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 import hna
+from hna.codes import ENGLAND
 from hna.errors import HnaError, InputError, ParameterError
 from hna.parameters import StrictModel, read_yaml, validation_error
 from hna.report import (
@@ -97,7 +98,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENGLAND = "E92000001"
 FOOTPRINT_LEVELS = ("lad", "icb", "region", "nhs_region", "england")
 OVERVIEW_DIR = "_overview"
 

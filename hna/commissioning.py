@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hna.codes import ENGLAND
 from hna.errors import DataError, ParameterError
 from hna.parameters import PARAMETERS_DIR
 
@@ -461,7 +462,6 @@ def _population_tiers(fp: Any, years: list[int], edges: str | None, tcfg: Any) -
 
 def _svc_demand(sid: str, fp: Any, years: list[int], draws: int, seed: int) -> pd.DataFrame:
     from hna.demand import service_demand
-    from hna.geography import ENGLAND
 
     targets = [fp] if fp.code == ENGLAND else [fp, ENGLAND]
     return service_demand(sid, targets, years=years, draws=draws, seed=seed).summary
@@ -555,7 +555,7 @@ def appraise_footprint(
     for sid in ids:
         svc = svcs[sid]
         s = _svc_demand(sid, fp, years, int(draws), int(seed))
-        eng = s[s["area_code"] == "E92000001"].set_index("year")
+        eng = s[s["area_code"] == ENGLAND].set_index("year")
         loc = s[s["area_code"] == fp.code].set_index("year")
         m = svc.critical_mass.minimum_per_centre
         for y in ends:

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from hna.codes import ENGLAND
 from hna.errors import ParameterError
 
 __all__ = ["ScenarioComparison", "compare_scenarios"]
 
-ENGLAND = "E92000001"
 
 
 @dataclass

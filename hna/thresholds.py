@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hna.codes import ENGLAND
 from hna.errors import ParameterError
 from hna.viability import (
     _EPS,
@@ -61,7 +62,6 @@ __all__ = [
     "overview",
 ]
 
-ENGLAND = "E92000001"
 
 
 

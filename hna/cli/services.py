@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from hna.cli.app import app, fail
+from hna.codes import ENGLAND
 from hna.errors import HnaError, ParameterError
 
 services_app = typer.Typer(help="The service catalogue (parameters/services/*.yaml).",
@@ -73,8 +74,8 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
         result = service_demand(service, footprint, years=years, draws=draws, seed=seed,
                                 population=population_file, variant=variant,
                                 scenario=scenario, memory_limit_gb=max_memory_gb)
-        national = result if "E92000001" in result.areas else service_demand(
-            result.service, "E92000001", years=result.years, draws=0,
+        national = result if ENGLAND in result.areas else service_demand(
+            result.service, ENGLAND, years=result.years, draws=0,
             population=population_file, variant=result.meta["variant"])
         a = assess(result, n_centres=centres, shares=share_list, national=national,
                    level=level)
