@@ -225,3 +225,99 @@ def test_parse_years():
 def test_unknown_footprint_is_a_parameter_error():
     with pytest.raises(ParameterError, match="unknown area code"):
         service_demand("bone_sarcoma", "E99999999", years=[2025], draws=0)
+
+
+# ------------------------------------------------------------------ parameter uncertainty
+
+SW = "E40000006"
+
+
+def test_same_seed_gives_the_same_2025_draws_whatever_years_are_requested():
+    kw = {"draws": 600, "seed": 9, "scenario": "sts_uncertain_inputs"}
+    full = service_demand("soft_tissue_sarcoma", SW, years="2025:2040", **kw)
+    part = service_demand("soft_tissue_sarcoma", SW, years=[2025, 2033], **kw)
+    np.testing.assert_array_equal(full.draws_matrix()[0], part.draws_matrix()[0])
+    np.testing.assert_array_equal(full.draws_matrix()[8], part.draws_matrix()[1])
+
+
+def _sw_draws(seed):
+    from hna.demand import service_demand as sd
+
+    return sd("soft_tissue_sarcoma", SW, years="2025:2030", draws=300, seed=seed,
+              scenario="sts_uncertain_inputs").draws_matrix()
+
+
+def test_results_do_not_depend_on_the_worker_process():
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        remote = list(pool.map(_sw_draws, [4, 5]))
+    np.testing.assert_array_equal(remote[0], _sw_draws(4))
+    np.testing.assert_array_equal(remote[1], _sw_draws(5))
+
+
+def test_intervals_widen_with_the_horizon_and_draws_correlate_across_years():
+    r = service_demand("soft_tissue_sarcoma", SW, years="2025:2040", draws=2000, seed=1,
+                       scenario="sts_uncertain_inputs")
+    s = r.summary.set_index("year")
+    rel = (s["q0.975"] - s["q0.025"]) / s["mean"]
+    assert rel[2040] > 1.3 * rel[2025]
+    m = r.draws_matrix()
+    assert np.corrcoef(m[0], m[-1])[0, 1] > 0.3  # shared parameters, not independent years
+    includes = " ".join(r.meta["interval_includes"])
+    for word in ("Poisson", "annual_change_percent", "case_definition", "population_variant"):
+        assert word in includes
+
+
+def test_intervals_exceed_poisson_only_width_by_a_stated_margin():
+    r = service_demand("soft_tissue_sarcoma", SW, years=[2040], draws=2000, seed=2,
+                       scenario="sts_uncertain_inputs")
+    row = r.summary.iloc[0]
+    poisson_width = 2 * 1.96 * np.sqrt(row["expected"])  # 95% width of Poisson(E) alone
+    assert row["q0.975"] - row["q0.025"] > 2.0 * poisson_width
+
+
+def test_draws_zero_is_the_central_estimate_and_draw_zero_uses_central_parameters():
+    kw = {"years": "2025:2040", "seed": 1, "scenario": "sts_uncertain_inputs"}
+    central = service_demand("soft_tissue_sarcoma", SW, draws=0, **kw)
+    r = service_demand("soft_tissue_sarcoma", SW, draws=50, **kw)
+    np.testing.assert_allclose(central.summary["expected"], r.summary["expected"])
+    np.testing.assert_allclose(r.rate_model.expected()[0], r.summary["expected"], rtol=1e-9)
+    from hna.rate_draws import simulate_rate_model
+
+    no_noise = simulate_rate_model(r.rate_model, 5, 1, vary=["annual_change_percent",
+                                                             "case_definition"])["counts"]
+    np.testing.assert_allclose(no_noise[0, :, 0], r.summary["expected"], rtol=1e-9)
+
+
+def test_streamed_quantiles_equal_those_of_the_kept_draws():
+    kw = {"years": "2025:2030", "draws": 500, "seed": 3, "scenario": "sts_uncertain_inputs"}
+    kept = service_demand("soft_tissue_sarcoma", SW, **kw)
+    streamed = service_demand("soft_tissue_sarcoma", SW, keep_draws=False, **kw)
+    assert streamed.draws.empty
+    cols = ["mean", "q0.025", "q0.5", "q0.975"]
+    np.testing.assert_allclose(streamed.summary[cols], kept.summary[cols])
+
+
+def test_too_many_draws_are_refused_before_allocating():
+    with pytest.raises(ParameterError) as err:
+        service_demand("soft_tissue_sarcoma", SW, years="2025:2040", draws=10**9)
+    assert "GiB" in str(err.value) and err.value.field == "draws"
+    with pytest.raises(ParameterError, match="limit 0.001 GiB"):
+        service_demand("soft_tissue_sarcoma", SW, years=[2025], draws=5000,
+                       memory_limit_gb=0.001)
+
+
+def test_unknown_scenario_is_one_clear_error():
+    with pytest.raises(ParameterError, match="unknown scenario"):
+        service_demand("soft_tissue_sarcoma", SW, years=[2025], draws=0, scenario="nope")
+
+
+def test_population_variant_scenario_uses_the_2018_projection():
+    base = service_demand("soft_tissue_sarcoma", SW, years=[2040], draws=0)
+    alt = service_demand("soft_tissue_sarcoma", SW, years=[2040], draws=0,
+                         scenario="population_npp2018")
+    direct = service_demand("soft_tissue_sarcoma", SW, years=[2040], draws=0, variant="npp2018")
+    assert alt.meta["variant"] == "npp2018"
+    assert alt.summary["expected"].item() == pytest.approx(direct.summary["expected"].item())
+    assert alt.summary["expected"].item() != pytest.approx(base.summary["expected"].item())

@@ -7,6 +7,8 @@ allocation is checked against exact binomial and multinomial probabilities (scip
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,20 +60,24 @@ def test_two_centre_allocation_matches_the_exact_binomial():
 
 
 def test_allocation_is_far_below_the_deterministic_split():
+
+    from scipy import stats
+
     from hna.thresholds import viability
 
     # 505 cases, 5 centres of at least 100: an even split gives 101 each (always "viable"),
     # but by allocation P(all five >= 100) is small: exact multinomial computed below
-    from scipy import stats
-
     n, k, m = 505, 5, 100
+
     # P(all >= m) = sum over x1 P(X1 = x1) P(rest >= m | N - x1, k - 1), by recursion
+    @functools.cache
     def p_all(n, k):
         if k == 1:
             return float(n >= m)
         xs = np.arange(m, n + 1)
         pmf = stats.binom.pmf(xs, n, 1 / k)
-        return float(sum(pm * p_all(n - x, k - 1) for x, pm in zip(xs, pmf) if pm > 1e-12))
+        return float(sum(pm * p_all(n - x, k - 1) for x, pm in zip(xs, pmf, strict=True)
+                         if pm > 1e-12))
 
     exact = p_all(n, k)
     v = viability(np.full(100_000, n), m, k, seed=1)
@@ -138,3 +144,24 @@ def test_assess_needs_national_demand_rather_than_recomputing_it(tmp_path):
                          population=tiny_population())
     with pytest.raises(ParameterError, match="national"):
         assess(res, n_centres=1)
+
+
+def test_south_west_five_centres_by_allocation_and_dominant_assumptions():
+    from hna.demand import service_demand
+
+    r = service_demand("soft_tissue_sarcoma", "E40000006", years="2025:2040", draws=1000,
+                       seed=1, scenario="sts_uncertain_inputs")
+    eng = service_demand("soft_tissue_sarcoma", "E92000001", years="2025:2040", draws=0,
+                         scenario="sts_uncertain_inputs")
+    a = assess(r, n_centres=5, national=eng)
+    now = a.headline["now"]
+    # recomputed independently: allocate each 2025 draw between 5 equal centres
+    d = r.draws_matrix()[0]
+    assert now["p_viable"] == pytest.approx(
+        probability_centres_viable(d, 100, 5, seed=1, key=2025))
+    # an even split would call 5 centres viable whenever demand >= 500: far more often
+    assert now["p_viable"] < np.mean(d >= 500)
+    sens = a.headline["sensitivity"]
+    assert sens["year"] == 2040 and sens["table"][0]["input"] == "annual_change_percent"
+    assert "driven mostly by trend in the rates" in a.verdict
+    assert abs(sum(row["share"] for row in sens["table"]) - 1) < 1e-9

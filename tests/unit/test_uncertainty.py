@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import sparse
+from scipy import sparse, stats
 
 from hna import uncertainty
+from hna.distributions import Distribution, parse_uncertainty, sample_parameters
 from hna.errors import DataError, InputError, ParameterError
 from hna.uncertainty import (
     DEFAULT_QUANTILES,
@@ -205,3 +206,88 @@ def test_quantiles_validated(bad):
     with pytest.raises(ParameterError) as err:
         check_quantiles(bad)
     assert err.value.field == "quantiles"
+
+
+# ------------------------------------------------------------------ parameter distributions
+
+
+def _dist(**kw):
+    return parse_uncertainty({"x": {**kw, "assumption": "test"}}, source="f.yaml")["x"]
+
+
+@pytest.mark.parametrize(("spec", "field", "frozen"), [
+    ({"distribution": "normal", "mean": 1.0, "sd": 0.5}, "x", stats.norm(1.0, 0.5)),
+    ({"distribution": "lognormal", "median": 1.0, "sd_log": 0.1}, "x",
+     stats.lognorm(0.1, scale=1.0)),
+    ({"distribution": "gamma", "cases": 400}, "x", stats.gamma(400, scale=1 / 400)),
+    ({"distribution": "beta", "mean": 0.2, "n": 50}, "x", stats.beta(10, 40)),
+    ({"distribution": "triangular", "low": 0.9, "mode": 1.0, "high": 1.2}, "x",
+     stats.triang(1 / 3, loc=0.9, scale=0.3)),
+    ({"distribution": "uniform", "low": 2.0, "high": 4.0}, "x", stats.uniform(2, 2)),
+])
+def test_parameter_draws_follow_their_distribution(spec, field, frozen):
+    d = _dist(**spec)
+    x = sample_parameters({field: d}, 20_000, 7, namespace="t")[field]
+    # Kolmogorov-Smirnov against scipy's distribution (an independent implementation)
+    assert stats.kstest(x[1:], frozen.cdf).pvalue > 1e-3
+    assert x[0] == pytest.approx(d.central_value())  # draw 0 is the central value
+
+
+def test_normal_from_an_interval_is_nhp_model_style():
+    d = _dist(distribution="normal", interval=[1.0, 3.0])  # 95% interval
+    assert d.central_value() == 2.0
+    assert d.frozen().ppf(0.975) == pytest.approx(3.0)
+
+
+def test_choice_draws_in_proportion_to_weights():
+    d = _dist(distribution="choice", values=["npp2020", "npp2018"], weights=[0.25, 0.75])
+    x = sample_parameters({"v": d}, 40_000, 3, namespace="t")["v"]
+    assert x[0] == "npp2020"
+    assert (x == "npp2018").mean() == pytest.approx(0.75, abs=0.01)
+
+
+def test_parameter_draws_do_not_depend_on_chunks_or_other_parameters():
+    a = _dist(distribution="normal", mean=0.0, sd=1.0)
+    b = _dist(distribution="gamma", cases=50)
+    whole = sample_parameters({"a": a, "b": b}, 1000, 11, namespace="svc")
+    alone = sample_parameters({"a": a}, 1000, 11, namespace="svc")
+    tail = sample_parameters({"a": a}, 400, 11, namespace="svc", start=600)
+    np.testing.assert_array_equal(whole["a"], alone["a"])
+    np.testing.assert_array_equal(whole["a"][600:], tail["a"])
+    other = sample_parameters({"a": a}, 1000, 11, namespace="other")
+    assert not np.array_equal(other["a"][1:], alone["a"][1:])
+
+
+def test_changing_a_spread_keeps_common_random_numbers():
+    narrow = sample_parameters({"a": _dist(distribution="normal", mean=1.0, sd=0.1)}, 500, 2,
+                               namespace="s")["a"]
+    wide = sample_parameters({"a": _dist(distribution="normal", mean=1.0, sd=0.3)}, 500, 2,
+                             namespace="s")["a"]
+    np.testing.assert_allclose(wide - 1.0, 3 * (narrow - 1.0))
+
+
+@pytest.mark.parametrize(("spec", "field", "words"), [
+    ({"distribution": "normal", "mean": 1.0, "sd": -0.5}, "uncertainty.x.sd", "must be >= 0"),
+    ({"distribution": "beta", "mean": 1.5, "n": 10}, "uncertainty.x.mean", "probability"),
+    ({"distribution": "choice", "values": ["a", "b"], "weights": [1.2, -0.2]},
+     "uncertainty.x.weights", "probabilities"),
+    ({"distribution": "triangular", "low": 1.0, "mode": 0.5, "high": 2.0}, "uncertainty.x",
+     "low <= mode"),
+    ({"distribution": "normal", "mean": 1.0, "sd": 0.5, "lower": 0.0}, "uncertainty.x.lower",
+     "not respected"),
+    ({"distribution": "normal", "mean": 1.0}, "uncertainty.x", "takes"),
+])
+def test_impossible_distributions_name_file_field_and_value(spec, field, words):
+    with pytest.raises(ParameterError) as err:
+        _dist(**spec)
+    msg = str(err.value)
+    assert msg.startswith("f.yaml") and f"field '{field}'" in msg and words in msg
+
+
+def test_a_distribution_needs_a_source_or_an_assumption():
+    with pytest.raises(ParameterError, match="exactly one of 'source'"):
+        parse_uncertainty({"x": {"distribution": "normal", "mean": 0, "sd": 1}}, source="f")
+    with pytest.raises(ParameterError, match="missing source"):
+        parse_uncertainty({"x": {"distribution": "normal", "mean": 0, "sd": 1,
+                                 "source": "nope"}}, source="f", sources={"a"})
+    assert isinstance(_dist(distribution="normal", mean=0.0, sd=1.0), Distribution)
