@@ -335,8 +335,24 @@ def _nordpred_multipliers(svc: Service, grid: pd.DataFrame, variant: str) -> np.
 def _projected(base: pd.DataFrame, footprint: Any, level: str | None, years: list[int],
                variant: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Population of the footprints for ``years``, their names, and the projection label."""
-    from hna import geography
+    agg, names = _aggregated(base, footprint, level)
+    pop, label = _project(agg, years, variant)
+    return pop, names, label
+
+
+def _project(agg: pd.DataFrame, years: list[int], variant: str) -> tuple[pd.DataFrame, str]:
     from hna.population import project, projection_label
+
+    pop = project(agg, years, variant=variant)
+    label = projection_label(pop)
+    pop = pop[["area_code", "sex", "age_band", "year", "population"]].reset_index(drop=True)
+    return pop, label
+
+
+def _aggregated(base: pd.DataFrame, footprint: Any, level: str | None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Base-year population summed into the footprints, and their names."""
+    from hna import geography
 
     if level is not None:
         agg = geography.aggregate_level(base, level, value="population")
@@ -352,10 +368,7 @@ def _projected(base: pd.DataFrame, footprint: Any, level: str | None, years: lis
                               "level": [f.level for f in fps], "note": [f.note for f in fps]})
     agg["sex"] = agg["sex"].astype(SEX_DTYPE)
     agg["age_band"] = agg["age_band"].astype(AGE_BAND_DTYPE)
-    pop = project(agg, years, variant=variant)
-    label = projection_label(pop)
-    pop = pop[["area_code", "sex", "age_band", "year", "population"]].reset_index(drop=True)
-    return pop, names, label
+    return agg, names
 
 
 def _rate_demand(svc: Service, pops: dict[str, pd.DataFrame], years: list[int], draws: int,
@@ -660,7 +673,8 @@ def _run(service: Service | str, footprint: Any, level: str | None, opts: _Optio
     if min(ys) < base_year and base["year"].nunique() == 1:
         raise ParameterError("year before the population's base year", field="years",
                              value=min(ys), hint=f"Choose years from {base_year}")
-    pop, names, label = _projected(base, footprint, level, pop_years, variant)
+    agg, names = _aggregated(base, footprint, level)
+    pop, label = _project(agg, pop_years, variant)
     check_memory(len(names) * len(ys), draws, keep_draws=opts.keep_draws,
                  limit_gb=opts.memory_limit_gb)
     if svc.model is not None:
@@ -671,7 +685,7 @@ def _run(service: Service | str, footprint: Any, level: str | None, opts: _Optio
 
         pops = {variant: pop}
         for v in needed_variants(svc, variant)[1:]:
-            pops[v] = _projected(base, footprint, level, pop_years, v)[0]
+            pops[v] = _project(agg, pop_years, v)[0]
         totals, d, by_band, info = _rate_demand(svc, pops, ys, draws, opts.seed, variant,
                                                 opts.keep_draws, qs)
     model = info.pop("_model", None)

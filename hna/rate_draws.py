@@ -77,12 +77,13 @@ def estimate_bytes(n_outputs: int, draws: int, n_cells: int = 38, keep_draws: bo
                    ) -> float:
     """Peak bytes for ``draws`` draws of ``n_outputs`` (area x year) totals.
 
-    Counts held as int64 (8 bytes) plus the long draws table (area, year, draw, value: about
-    40 bytes a row) when draws are kept; per-draw parameters and cell rate factors
+    Counts held as int64 (8 bytes) plus the long draws table (area, year, draw, value and the
+    summaries' working copies: about 64 bytes a row, measured by benchmarks/bench_projection.py)
+    when draws are kept; per-draw parameters and cell rate factors
     (``8 x (n_cells + 8)`` bytes a draw).
     """
     per_draw = 8.0 * (n_cells + 8)
-    kept = (8.0 + 40.0) * n_outputs if keep_draws else 0.0
+    kept = (8.0 + 64.0) * n_outputs if keep_draws else 0.0
     return float(draws) * (per_draw + kept)
 
 

@@ -187,20 +187,19 @@ def _exposure(svc: Any, pop: pd.DataFrame, years: list[int], variant: str,
 
     rates = service_rates(svc)
     w = scope_weights(svc)
-    cells = pop[pop["year"].isin(years)].merge(
-        rates[["sex", "age_band", "rate"]], on=["sex", "age_band"], how="inner")
+    rt = rates[["sex", "age_band", "rate"]].copy()
+    rt["scope"] = [w[(s, b)] for s, b in zip(rt["sex"].astype(str), rt["age_band"].astype(str),
+                                              strict=True)]
+    rt["ci"] = np.arange(len(rt))
+    cells = pop[pop["year"].isin(years)].merge(rt, on=["sex", "age_band"], how="inner")
     if trend or svc.projection.method == "constant":
         cells["multiplier"] = 1.0
     else:
         mult = rate_multipliers(svc, years, variant)
         cells = cells.merge(mult, on=["year", "sex", "age_band"], how="left")
-    cells["scope"] = [w[(s, b)] for s, b in zip(cells["sex"].astype(str),
-                                                 cells["age_band"].astype(str), strict=True)]
     cells["value"] = (cells["population"] * cells["scope"] * cells["rate"]
                       * cells["multiplier"])
-    key = rates["sex"].astype(str) + "|" + rates["age_band"].astype(str)
-    ci = pd.Index(key).get_indexer(cells["sex"].astype(str) + "|"
-                                   + cells["age_band"].astype(str))
+    ci = cells["ci"].to_numpy()
     yi = pd.Index(years).get_indexer(cells["year"])
     ai = pd.Index(areas).get_indexer(cells["area_code"])
     arr = np.zeros((len(years), len(rates), len(areas)))
