@@ -446,9 +446,10 @@ def _raises(kind, fn, *args, match=None, **kwargs):
     return info.value
 
 
-def test_count_above_population_is_a_data_error():
-    err = _raises(DataError, rates.crude_rate, pd.DataFrame({"x": [11], "n": [10]}), "x", "n")
-    assert err.field == "x" and err.value == 11
+def test_count_above_population_is_a_rate_above_one_per_person_year():
+    # Reference: PHEindicatormethods phe_rate accepts it (test data Area12: 250 events, 220).
+    out = rates.crude_rate(pd.DataFrame({"x": [11], "n": [10]}), "x", "n", multiplier=1)
+    assert out["value"].iloc[0] == pytest.approx(1.1, rel=1e-15)
 
 
 def test_numerator_above_denominator_is_a_data_error():
@@ -456,16 +457,22 @@ def test_numerator_above_denominator_is_a_data_error():
     assert err.field == "a" and "greater than b" in str(err)
 
 
-def test_dsr_count_above_population_is_a_data_error():
+def test_dsr_count_above_population_is_accepted_as_repeat_events():
+    # Reference: PHEindicatormethods calculate_dsr does not require count <= population.
     counts = list(COUNTS_19)
     counts[0] = POPS_19[0] + 1
-    _raises(DataError, rates.dsr, band_table(counts, POPS_19), "deaths", "pop")
+    out = rates.dsr(band_table(counts, POPS_19), "deaths", "pop")
+    expected = sum(w * c / n for w, c, n in zip(ESP2013, counts, POPS_19, strict=True))
+    assert out["value"].iloc[0] == pytest.approx(expected / sum(ESP2013) * 1e5, rel=1e-12)
 
 
-def test_reference_count_above_reference_population_is_a_data_error():
+def test_reference_count_above_reference_population_is_accepted():
+    # Reference: calculate_ISRatio does not require x_ref <= n_ref (repeat events).
     table = ISR_TABLE.assign(rx=[5, 40, 30_000], rn=REF_N)
-    err = _raises(DataError, rates.isr, table, "obs", "pop", "rx", "rn")
-    assert err.field == "rx"
+    out = rates.isr(table, "obs", "pop", "rx", "rn")
+    expected = sum(n * x / r for n, x, r in zip([2_000, 3_000, 2_500], [5, 40, 30_000], REF_N,
+                                                strict=True))
+    assert out["expected"].iloc[0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_negative_count_is_a_data_error():
@@ -636,3 +643,181 @@ def test_error_message_names_field_and_value():
     with pytest.raises(DataError) as info:
         rates.crude_rate(df, "x", "pop")
     assert "field 'pop'" in str(info.value) and "(got 0.0)" in str(info.value)
+
+
+# ------------------------------------------------------------------ PHEindicatormethods tests
+# The reference's own test spreadsheets (tests/data/reference/phe/, see README.md there):
+# inputs and the outputs PHEindicatormethods 2.x computed from them.
+PHE = Path(__file__).resolve().parents[1] / "data" / "reference" / "phe"
+
+
+def phe(name: str) -> pd.DataFrame:
+    return pd.read_csv(PHE / name)
+
+
+def test_crude_rate_matches_phe_rate_test_data_including_count_above_population():
+    ref = phe("rate.csv").iloc[8:16]  # multiplier 100000, Area1..Area8
+    ref = pd.concat([ref, phe("rate.csv").iloc[[19]]])  # Area12: 250 events in 220 person-years
+    out = rates.crude_rate(ref, "Numerator", "Denominator", by="Area",
+                           confidence=(0.95, 0.998))
+    out = out.set_index("Area").loc[ref["Area"]]
+    for col in ("value", "lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"):
+        np.testing.assert_allclose(out[col], ref[col], rtol=1e-12)
+    assert list(out["method"]) == list(ref["method"])
+
+
+def test_crude_rate_missing_na_gives_na_for_that_group_as_phe_rate():
+    ref = phe("rate.csv").iloc[16:19]  # Area09 NA count, Area10 NA population, Area11 both
+    out = rates.crude_rate(ref, "Numerator", "Denominator", by="Area", missing="na")
+    assert out["value"].isna().all() and out["lowercl"].isna().all()
+    assert out["uppercl"].isna().all()
+    assert list(out["method"].isna()) == list(ref["method"].isna())
+
+
+def test_crude_rate_na_refused_by_default_with_a_hint():
+    ref = phe("rate.csv").iloc[16:17]
+    err = _raises(DataError, rates.crude_rate, ref, "Numerator", "Denominator")
+    assert "missing=" in str(err)
+
+
+def test_crude_rate_na_in_one_row_makes_only_its_group_na():
+    table = pd.DataFrame({"g": ["a", "a", "b"], "x": [1.0, np.nan, 12.0], "n": [100, 100, 50]})
+    out = rates.crude_rate(table, "x", "n", by="g", missing="na").set_index("g")
+    assert np.isnan(out.loc["a", "value"])
+    assert out.loc["b", "value"] == pytest.approx(12 / 50 * 1e5)
+
+
+def test_proportion_matches_phe_proportion_test_data():
+    ref = phe("proportion.csv").iloc[:8]
+    out = rates.proportion(ref, "Numerator", "Denominator", by="Area",
+                           confidence=(0.95, 0.998)).set_index("Area").loc[ref["Area"]]
+    for col in ("value", "lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"):
+        np.testing.assert_allclose(out[col], ref[col], rtol=1e-12)
+
+
+def test_proportion_value_only_without_confidence_interval():
+    ref = phe("proportion.csv").iloc[:8]
+    out = rates.proportion(ref, "Numerator", "Denominator", by="Area", confidence=None)
+    assert not {"lowercl", "uppercl"} & set(out.columns)
+    np.testing.assert_allclose(out.set_index("Area").loc[ref["Area"], "value"], ref["value"],
+                               rtol=1e-14)
+    assert out["confidence"].isna().all()
+
+
+def test_proportion_missing_na_gives_na_as_phe_proportion():
+    ref = phe("proportion.csv").iloc[16:19]
+    out = rates.proportion(ref, "Numerator", "Denominator", by="Area", missing="na")
+    assert out["value"].isna().all() and out["lowercl"].isna().all()
+
+
+def _esp_in_band_order(table: pd.DataFrame, band: str) -> pd.Series:
+    order = {b: i for i, b in enumerate(sorted(table[band].unique()))}
+    return table[band].map(order).map(dict(enumerate(ESP2013)))
+
+
+def test_dsr_matches_calculate_dsr_test_results():
+    data = phe("dsr_isr_multiarea.csv")
+    data["esp"] = data.groupby("area").cumcount().map(dict(enumerate(ESP2013)))
+    out = rates.dsr(data, "count", "pop", standard="esp", by="area", band="ageband",
+                    confidence=(0.95, 0.998), missing="zero").set_index("area")
+    ref = phe("dsr_results.csv").iloc[4:6].set_index("area")  # per 100000, big and small
+    for col in ("total_count", "value", "lower95_0cl", "upper95_0cl", "lower99_8cl",
+                "upper99_8cl"):
+        np.testing.assert_allclose(out.loc[ref.index, col], ref[col], rtol=1e-12)
+    assert np.isnan(out.loc["testdata_tiny", "value"])  # 9 events: not published
+
+
+def _nonindependent() -> pd.DataFrame:
+    """The reference's pivot of its non-independent test sheet (data-raw/LoadTestdata.R)."""
+    wide = phe("dsr_nonindependent.csv").drop(columns="count")
+    long = wide.melt(id_vars=["area", "ageband", "pop"], value_vars=["f1", "f2", "f3", "f4"],
+                     var_name="freq", value_name="persons")
+    long["freq"] = long["freq"].str[1:].astype(int)
+    small = long["area"].isin(["testdata_nonind_dummy", "testdata_nonind_small",
+                               "testdata_nonind_tiny"])
+    long = long[~(small & (long["freq"] == 4))].sort_values(["area", "freq", "ageband"])
+    long["esp"] = long.groupby(["area", "freq"]).cumcount().map(dict(enumerate(ESP2013)))
+    return long.reset_index(drop=True)
+
+
+def test_dsr_non_independent_events_matches_calculate_dsr_independent_events_false():
+    out = rates.dsr(_nonindependent(), "persons", "pop", standard="esp", by="area",
+                    band="ageband", confidence=(0.95, 0.998), missing="zero",
+                    event_frequency="freq").set_index("area")
+    ref = phe("dsr_results.csv").iloc[8:11].set_index("area")
+    for col in ("total_count", "total_pop", "value", "lower95_0cl", "upper95_0cl",
+                "lower99_8cl", "upper99_8cl"):
+        # The spreadsheet holds the reference's output rounded to 8 decimal places.
+        np.testing.assert_allclose(out.loc[ref.index, col], ref[col], rtol=1e-9)
+    assert np.isnan(out.loc["testdata_nonind_tiny", "value"])
+    assert set(out["method"]) == {"Dobson, with confidence adjusted for non-independent events"}
+
+
+def test_dsr_non_independent_interval_is_wider_than_independent_with_same_value():
+    data = _nonindependent()
+    data["events"] = data["persons"].fillna(0) * data["freq"]
+    per_band = data.groupby(["area", "ageband"], as_index=False).agg(
+        events=("events", "sum"), pop=("pop", "first"), esp=("esp", "first"))
+    ind = rates.dsr(per_band, "events", "pop", standard="esp", by="area", band="ageband")
+    non = rates.dsr(data, "persons", "pop", standard="esp", by="area", band="ageband",
+                    missing="zero", event_frequency="freq")
+    big = "testdata_nonind_big"
+    i, n = ind.set_index("area").loc[big], non.set_index("area").loc[big]
+    assert n["value"] == pytest.approx(i["value"], rel=1e-14)
+    assert n["lowercl"] < i["lowercl"] and n["uppercl"] > i["uppercl"]
+
+
+def test_dsr_non_independent_bands_with_different_populations_is_a_data_error():
+    data = _nonindependent()
+    data.loc[0, "pop"] = 1  # the reference's test_DSR_nonind_err1
+    _raises(DataError, rates.dsr, data, "persons", "pop", standard="esp", by="area",
+            band="ageband", missing="zero", event_frequency="freq", match="different")
+
+
+def test_isr_with_a_zero_population_band_counts_it_as_zero_expected():
+    # Reference: calculate_ISRatio "test n = 0" (test_ISR_results rows 15:16, refvalue 100).
+    data = phe("isr_zero_population.csv")
+    ref_data = phe("isr_refdata.csv")
+    xr = pd.Series(ref_data["refcount"].to_numpy(), index=ref_data["Age Band"])
+    nr = pd.Series(ref_data["refpop"].to_numpy(), index=ref_data["Age Band"])
+    out = rates.isr(data, "count", "pop", xr, nr, by="area", multiplier=100,
+                    band="ageband").set_index("area")
+    ref = phe("isr_results.csv").iloc[14:16].set_index("area")
+    for col in ("observed", "expected", "value"):
+        np.testing.assert_allclose(out.loc[ref.index, col], ref[col], rtol=1e-12)
+    for col in ("lowercl", "uppercl"):
+        np.testing.assert_allclose(out.loc[ref.index, col], ref[col.replace("cl", "95_0cl")],
+                                   rtol=1e-12)
+
+
+def test_isr_missing_zero_counts_na_population_as_zero_expected():
+    data = phe("isr_zero_population.csv")
+    data["pop"] = data["pop"].astype(float)
+    data.loc[1, "pop"] = np.nan
+    ref_data = phe("isr_refdata.csv")
+    xr = pd.Series(ref_data["refcount"].to_numpy(), index=ref_data["Age Band"])
+    nr = pd.Series(ref_data["refpop"].to_numpy(), index=ref_data["Age Band"])
+    out = rates.isr(data, "count", "pop", xr, nr, by="area", band="ageband", missing="zero")
+    ref = phe("isr_results.csv").iloc[14]
+    assert out.set_index("area").loc["Area1", "expected"] == pytest.approx(ref["expected"],
+                                                                            rel=1e-12)
+    _raises(DataError, rates.isr, data, "count", "pop", xr, nr, by="area", band="ageband")
+
+
+def test_israte_matches_calculate_israte_test_results():
+    data = phe("dsr_isr_multiarea.csv")
+    ref_data = phe("isr_refdata.csv")
+    xr = pd.Series(ref_data["refcount"].to_numpy(), index=ref_data["Age Band"])
+    nr = pd.Series(ref_data["refpop"].to_numpy(), index=ref_data["Age Band"])
+    out = rates.israte(data, "count", "pop", xr, nr, by="area", band="ageband",
+                       confidence=(0.95, 0.998), missing="zero").set_index("area")
+    ref = phe("isr_results.csv").iloc[:3].set_index("area")
+    for col in ("expected", "ref_rate", "value", "lower95_0cl", "upper95_0cl", "lower99_8cl",
+                "upper99_8cl"):
+        np.testing.assert_allclose(out.loc[ref.index, col], ref[col], rtol=1e-12)
+
+
+def test_missing_policy_not_supported_by_a_statistic_is_a_parameter_error():
+    table = pd.DataFrame({"x": [1], "n": [10]})
+    err = _raises(ParameterError, rates.crude_rate, table, "x", "n", missing="zero")
+    assert err.field == "missing"
