@@ -9,7 +9,7 @@ Writes (see ``hna/data/PROVENANCE_geo.md``):
 The hex layout is designed here:
 
 1. compute each area's centroid on the British National Grid, and the pairs of areas that
-   share a boundary of at least 1 km (:func:`hna.boundaries.neighbour_pairs`);
+   share a boundary of at least 1 km (:func:`hna.geography.boundaries.neighbour_pairs`);
 2. for a range of grid spacings, vertical stretches and grid offsets, place the centroids on an
    odd-r hexagon grid and assign areas to hexagons by an optimal assignment minimising the sum
    of squared displacements (``scipy.optimize.linear_sum_assignment``; one area per hexagon);
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from hna.boundaries import (
+from hna.geography.boundaries import (
     hex_adjacent_pairs,
     hex_centres,
     hex_neighbours,
@@ -238,7 +238,7 @@ def build(data_dir: Path, out_dir: Path) -> dict[str, dict]:
     reports["icb"] = rep
 
     # NHS region hexes
-    from hna.boundaries import dissolve_to
+    from hna.geography.boundaries import dissolve_to
 
     regions = dissolve_to(icb, nhser_of, names=nhser_name)
     rpairs = neighbour_pairs(regions)

@@ -19,7 +19,7 @@ from matplotlib import colors as mcolors
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from hna.boundaries import hex_geodataframe
+from hna.geography.boundaries import hex_geodataframe
 from hna.errors import DataError, ParameterError
 
 __all__ = ["choropleth", "catchment_map"]
@@ -76,7 +76,7 @@ def _geometry(level, boundaries: gpd.GeoDataFrame | None, code_col: str | None
     col = code_col or next((c for c in ("code", "area_code") if c in gdf.columns), None)
     if col is None:
         raise DataError("no code column in boundaries", source="boundaries",
-                        value=list(gdf.columns), hint="use hna.boundaries.load_boundaries()")
+                        value=list(gdf.columns), hint="use hna.geography.boundaries.load_boundaries()")
     gdf["code"] = gdf[col].astype(str)
     if "name" not in gdf.columns:
         gdf["name"] = gdf["code"]
@@ -123,7 +123,7 @@ def choropleth(
             (``code``/``area_code`` or ``code_col``) and a value column (``value_col``, or its
             only numeric column).
         level: ``"icb"`` or ``"nhs_region"`` for the bundled hexagon cartogram, or a
-            GeoDataFrame of real boundaries (as from :func:`hna.boundaries.load_boundaries`).
+            GeoDataFrame of real boundaries (as from :func:`hna.geography.boundaries.load_boundaries`).
         boundaries: real boundaries (alternative to passing them as ``level``).
         title, source, legend_label: the title, the source note (``"Source: ..."``) and the
             colour-bar label.

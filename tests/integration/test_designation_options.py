@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hna.designation_options import (
+from hna.designation import (
     DesignationOptions,
     candidate_sites,
     designation_options,
@@ -69,12 +69,14 @@ def test_district_demand_scales_split_districts_by_their_share():
     assert len(sw.cases) == 31 and sw.cases["area_code"].is_unique
     a = sw.cases.set_index("area_code").loc[VALE_OF_WHITE_HORSE]
     b = se.cases.set_index("area_code").loc[VALE_OF_WHITE_HORSE]
-    assert a["share"] == pytest.approx(1 / 19)  # 1 of its 19 LSOAs (2011) is in BSW ICB
+    # 4 of its 76 LSOAs (2011), 6,003 of 131,227 people (ONS SAPE20DT1 mid-2017, summed by
+    # hand from the ONS LSOA11-ICB22 lookup), are in BSW ICB
+    assert a["share"] == pytest.approx(6_003 / 131_227)
     assert a["share"] + b["share"] == pytest.approx(1.0)
     # reference: the district on its own, through the single-footprint path of hna.demand
     whole = service_demand(STS, VALE_OF_WHITE_HORSE, years=[2025], draws=0).summary
     assert a["cases"] + b["cases"] == pytest.approx(float(whole["expected"].iloc[0]))
-    assert a["cases"] == pytest.approx(float(whole["expected"].iloc[0]) / 19)
+    assert a["cases"] == pytest.approx(float(whole["expected"].iloc[0]) * 6_003 / 131_227)
 
 
 def test_district_demand_draws_have_the_expected_mean_and_shape():
@@ -85,9 +87,10 @@ def test_district_demand_draws_have_the_expected_mean_and_shape():
     # Poisson (plus a small rate uncertainty) around about 500 cases: sd about 23, so the mean
     # of 400 draws is within 3 standard errors (3 x 23 / 20 = 3.5) of the expectation
     assert abs(totals.mean() - d.total) < 4.0
-    # crude rate: the South West is older than England (7.7 per 100,000): between 7.7 and 10
+    # crude rate: the South West is older than England (narrow definition, 3,151 cases in 2025
+    # over 57.69 million = 5.46 per 100,000): between 5.46 and 7
     crude = d.total / d.cases["population"].sum() * 1e5
-    assert 7.7 < crude < 10.0
+    assert 5.46 < crude < 7.0
 
 
 # --------------------------------------------------------------------------------------------

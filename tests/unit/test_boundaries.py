@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from hna.boundaries import (
+from hna.geography.boundaries import (
     BNG,
     dissolve_to,
     hex_centres,

@@ -233,7 +233,7 @@ def test_matches_brute_force_on_random_instance(k, m):
 @pytest.mark.skipif(not (SHARED / "population_estimates").is_dir(),
                     reason="shared data folder (../shared/data) not available")
 def test_south_west_sarcoma_k_1_to_3():
-    from hna.boundaries import load_boundaries
+    from hna.geography.boundaries import load_boundaries
     from hna.catchments import area_points, demand_points, major_acute_sites
 
     pop = pd.read_csv(SHARED / "population_estimates"

@@ -21,11 +21,31 @@ def test_icb_shares_sum_to_one_per_district():
     assert m.groupby("lad_code")["share"].sum().round(12).eq(1).all()
 
 
-def test_split_district_is_apportioned_by_lsoa_share():
-    """East Suffolk: 73 of 146 LSOA11s in each of two ICBs (ONS LSOA11-ICB22 lookup)."""
+def test_split_district_is_apportioned_by_lsoa_population():
+    """East Suffolk: 73 of 146 LSOA11s in each of two ICBs (ONS LSOA11-ICB22 lookup), but
+    117,897 vs 129,016 people (ONS SAPE20DT1 mid-2017, summed by hand over those LSOAs).
+    """
     m = G.lad_membership("icb")
     es = m[m.lad_code == "E07000244"].set_index("code")["share"]
-    assert es.to_dict() == pytest.approx({"E54000022": 0.5, "E54000023": 0.5})
+    total = 117_897 + 129_016
+    assert es.to_dict() == pytest.approx({"E54000022": 117_897 / total,
+                                          "E54000023": 129_016 / total}, abs=1e-8)
+
+
+def test_union_in_python_equals_union_of_member_districts():
+    fp = G.union(["E54000036", "E54000037"], name="Peninsula and Somerset")
+    a = G.resolve_footprint("E54000036").members
+    b = G.resolve_footprint("E54000037").members
+    assert fp.code == "peninsula_and_somerset" and fp.level == "custom"
+    assert set(fp.members["lad_code"]) == set(a["lad_code"]) | set(b["lad_code"])
+    assert fp.members["share"].sum() == pytest.approx(a["share"].sum() + b["share"].sum())
+
+
+def test_union_refuses_overlap_and_empty():
+    with pytest.raises(ParameterError, match="overlap"):
+        G.union(["E12000009", "E06000052"], name="Twice Cornwall")
+    with pytest.raises(ParameterError, match="list"):
+        G.union([], name="Nothing")
 
 
 def test_nhs_region_sums_to_england(default_population):

@@ -21,6 +21,9 @@ def test_environment_yml_matches_pyproject():
     wanted = {_name(r) for r in py["dependencies"]} | {_name(r) for r in py["optional-dependencies"]["dev"]}
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    # PyPI-only packages (not on conda-forge) go in the pip: section
+    pip = [d for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    conda |= {_name(d) for d in (pip[0]["pip"] if pip else []) if not d.startswith("-e")}
     assert conda == wanted, f"only in pyproject: {wanted - conda}; only in environment.yml: {conda - wanted}"
 
 

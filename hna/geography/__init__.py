@@ -7,14 +7,21 @@ share each (1 for whole districts):
 - ``lad``: the district itself;
 - ``region`` (E12): LADs nest exactly in ONS regions;
 - ``icb`` (E54, July 2022 boundaries): ICBs are built from LSOAs, and 12 districts straddle two
-  ICBs. Such a district is apportioned by the share of its LSOAs (2011) in each ICB, from the
-  ONS LSOA11 -> SICBL22 -> ICB22 -> LAD22 lookup. LSOAs hold similar populations (about 1,000
-  to 3,000 people), so the LSOA share approximates the population share;
+  ICBs. Such a district is apportioned by the share of its population living in the LSOAs
+  (2011) of each ICB (ONS LSOA11 -> SICBL22 -> ICB22 -> LAD22 lookup; ONS SAPE20DT1 mid-2017
+  LSOA populations; ``scripts/build_small_areas.py``). Until hna 0.x the share of LSOA *counts*
+  was used; the change moves at most 2.3 percentage points of a district (Hertsmere: 50.0% ->
+  52.3% in E54000023), see ``hna/data/PROVENANCE_small_areas.md``;
 - ``nhs_region`` (E40): the union of its ICBs (so it also carries ICB apportionment);
 - ``england`` (E92000001): all districts.
 
 Custom footprints (a historical SCG, a two-ICB collaborative) are unions of areas at any
-level, defined in ``parameters/footprints/*.yaml``.
+level, defined in ``parameters/footprints/*.yaml`` or in Python with :func:`union`.
+
+Subpackages: :mod:`hna.geography.boundaries` (boundary files, hex layout),
+:mod:`hna.geography.small_areas` (LSOA populations, centroids, apportionment, deprivation),
+:mod:`hna.geography.travel` (road, user and straight-line travel times),
+:mod:`hna.geography.sites` (hospital sites and candidate lists).
 
 Code changes are recognised: the April 2023 LADs (Cumberland, Westmorland and Furness, North
 Yorkshire, Somerset) resolve to the union of their 2021 predecessors; ICB codes E54000063/64
@@ -34,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hna.codes import ENGLAND, LEVEL_PREFIXES
 from hna.errors import DataError, ParameterError
 from hna.parameters import PARAMETERS_DIR, read_parameter_file
 
@@ -52,14 +60,11 @@ __all__ = [
     "aggregate",
     "aggregate_level",
     "code_changes",
+    "union",
 ]
 
 LEVELS: tuple[str, ...] = ("lad", "region", "icb", "nhs_region", "england")
-ENGLAND = "E92000001"
-_PREFIX_LEVEL = {
-    "E06": "lad", "E07": "lad", "E08": "lad", "E09": "lad",
-    "E12": "region", "E54": "icb", "E40": "nhs_region", "E92": "england",
-}
+_PREFIX_LEVEL = LEVEL_PREFIXES
 _LEVEL_ALIASES = {
     "lad": "lad", "ltla": "lad", "district": "lad", "districts": "lad",
     "region": "region", "regions": "region", "ons_region": "region", "rgn": "region",
@@ -93,7 +98,8 @@ def code_changes() -> pd.DataFrame:
 def _lad_icb() -> pd.DataFrame:
     t = _read("lad21_icb22.csv")
     t["n_lsoa11"] = t["n_lsoa11"].astype(int)
-    t["share"] = t["n_lsoa11"] / t.groupby("lad_code")["n_lsoa11"].transform("sum")
+    t["population"] = t["population"].astype(float)
+    t["share"] = t["population"] / t.groupby("lad_code")["population"].transform("sum")
     return t
 
 
@@ -409,22 +415,32 @@ def aggregate_level(
     return out
 
 
-# --------------------------------------------------------------------------- spatial re-exports
-# Boundaries, the hex cartogram and distances live in hna.boundaries and hna.catchments (they
-# need geopandas); they are re-exported here lazily so that importing geography stays light.
-_SPATIAL = {
-    "load_boundaries": "hna.boundaries", "dissolve_to": "hna.boundaries",
-    "repair_geometry": "hna.boundaries", "hex_layout": "hna.boundaries",
-    "hex_geodataframe": "hna.boundaries", "icb_centroids": "hna.boundaries",
-    "area_points": "hna.catchments", "distance_km": "hna.catchments",
-    "load_sites": "hna.catchments", "catchments": "hna.catchments",
-    "major_acute_sites": "hna.catchments", "TravelModel": "hna.catchments",
-}
+def union(areas: list[str] | tuple[str, ...], *, name: str, code: str | None = None,
+          note: str = "", source: str = "defined in Python") -> Footprint:
+    """A custom footprint: the union of areas at any level (the Python form of a YAML union).
 
+    ``union(["E54000036", "E54000037"], name="Peninsula")`` equals the YAML entry
+    ``{code: peninsula, name: Peninsula, union: [E54000036, E54000037], source: ...}`` in
+    ``parameters/footprints/``. Districts split between ICBs keep their population share; an
+    area given twice (or a district inside a region also listed) is refused.
 
-def __getattr__(name: str):
-    if name in _SPATIAL:
-        import importlib
+    Args:
+        areas: GSS codes or names of districts, regions, ICBs, NHS regions.
+        name: the footprint's name for reports.
+        code: identifier (default: ``name`` in lower case with underscores).
+        note: anything a reviewer should know.
+        source: where the definition comes from.
 
-        return getattr(importlib.import_module(_SPATIAL[name]), name)
-    raise AttributeError(f"module 'hna.geography' has no attribute {name!r}")
+    Raises:
+        ParameterError: no areas, an unknown area or overlapping areas.
+    """
+    if isinstance(areas, str) or not list(areas):
+        raise ParameterError("give a list of area codes or names", field="union",
+                             value=areas, hint='e.g. union(["E54000036", "E54000037"], name=...)')
+    ident = code or re.sub(r"[^A-Za-z0-9]+", "_", str(name).strip()).strip("_").lower()
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", ident or ""):
+        raise ParameterError("the footprint needs a code of letters, digits and _",
+                             field="code", value=ident)
+    members = _lad_union([str(a).strip() for a in areas], source)
+    return Footprint(code=ident, name=str(name), level="custom", members=members, note=note,
+                     source=source)

@@ -2,7 +2,7 @@
 
 One call composes the pieces a commissioner needs to compare configurations of ``k`` centres::
 
-    from hna.designation_options import designation_options
+    from hna.designation import designation_options
     opts = designation_options("soft_tissue_sarcoma", "E40000006", ks=(1, 2, 3))
     opts.table          # one row per k: feasible?, centres, caseloads, probability, travel
     print(opts.statement())
@@ -16,9 +16,9 @@ The steps, each done by an existing hna module:
    apportionment) contribute their share of cases and of every draw;
 2. **demand points**: the geometric centroid of each district's ONS boundary (shared data,
    ``boundaries/lad_2021-12_uk_buc.geojson``), or, without boundaries, the district demand
-   summed into ICBs at the bundled ICB centroids (:func:`hna.boundaries.icb_centroids`);
+   summed into ICBs at the bundled ICB centroids (:func:`hna.geography.boundaries.icb_centroids`);
 3. **candidate sites** (:func:`candidate_sites`): by default the main site of each acute trust
-   in the footprint's NHS England region (:func:`hna.catchments.major_acute_sites`), or a list
+   in the footprint's NHS England region (:func:`hna.geography.sites.major_acute_sites`), or a list
    of site codes, a CSV file or a sites table;
 4. **critical mass**: the service's ``critical_mass.minimum_per_centre``;
 5. **designation** (:func:`hna.designation.compare_k`): for each ``k`` the configuration with the
@@ -42,19 +42,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hna.catchments import (
-    DEFAULT_THRESHOLDS,
-    TravelModel,
-    catchments,
-    hospital_sites,
-    load_sites,
-    major_acute_sites,
-    shared_data_dir,
-    weighted_quantile,
-)
-from hna.designation import DesignationInfeasible, DesignationResult, KComparison, compare_k
+from hna.catchments import DEFAULT_THRESHOLDS, catchments, weighted_quantile
+from hna.codes import ISLES_OF_SCILLY
+from hna.designation.result import DesignationInfeasible, DesignationResult, KComparison
+from hna.designation.solve import compare_k
 from hna.errors import DataError, ParameterError
 from hna.geography import Footprint, area_name, lad_membership, resolve_footprint
+from hna.geography.sites import hospital_sites, load_sites, major_acute_sites
+from hna.geography.tables import shared_data_dir
+from hna.geography.travel import TravelModel
 from hna.services import Service, load_service
 
 __all__ = [
@@ -75,7 +71,7 @@ _LAD_BOUNDARY_SOURCE = ("ONS Local Authority Districts (December 2021) Boundarie
 _SITES_SOURCE = ("NHS hospital sites (RCPCH 2024 and NHS Choices 2018 site lists); acute trusts "
                  "from OHID NHS Acute (Hospital) Trust Catchment Populations (2022); trust "
                  "headquarters from ODS etr with ONS NSPL")
-_ISLES_OF_SCILLY = "E06000053"
+_ISLES_OF_SCILLY = ISLES_OF_SCILLY
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,14 +204,14 @@ def district_demand(
 
 @lru_cache(maxsize=4)
 def _read_lads(path: str, mtime_ns: int):
-    from hna.boundaries import load_boundaries
+    from hna.geography.boundaries import load_boundaries
 
     return load_boundaries(path, level="lad")
 
 
 def _lad_boundaries(boundaries) -> tuple[Any, str | None]:
     """District polygons (``code, name, geometry``) and their source, or ``(None, None)``."""
-    from hna.boundaries import load_boundaries
+    from hna.geography.boundaries import load_boundaries
 
     if boundaries is False:
         return None, None
@@ -237,7 +233,7 @@ def _lad_boundaries(boundaries) -> tuple[Any, str | None]:
 
 
 def _district_points(demand: DistrictDemand, lads) -> tuple[pd.DataFrame, Any]:
-    from hna.catchments import area_points
+    from hna.geography.tables import area_points
 
     codes = demand.cases["area_code"]
     areas = lads[lads["code"].isin(codes)]
@@ -255,7 +251,7 @@ def _district_points(demand: DistrictDemand, lads) -> tuple[pd.DataFrame, Any]:
 
 def _icb_points(demand: DistrictDemand, fp: Footprint) -> tuple[pd.DataFrame, pd.DataFrame]:
     """District demand summed into ICBs (bundled centroids): the no-boundaries fallback."""
-    from hna.boundaries import icb_centroids
+    from hna.geography.boundaries import icb_centroids
 
     cent = icb_centroids()
     mem = lad_membership("icb").rename(columns={"code": "icb_code", "share": "icb_share"})
@@ -307,7 +303,7 @@ def _regions(fp: Footprint) -> list[str]:
     if fp.level in ("nhs_region", "region"):
         return [fp.code]
     if fp.level == "icb":
-        from hna.boundaries import icb_centroids
+        from hna.geography.boundaries import icb_centroids
 
         cent = icb_centroids().set_index("code")
         if fp.code in cent.index:
@@ -369,9 +365,9 @@ def candidate_sites(
     - ``None`` or ``"major_acute"``: the main site of each acute trust in the footprint's NHS
       England region (an E12 footprint uses its ONS region; an ICB its NHS England region;
       other footprints the regions holding their districts), from
-      :func:`hna.catchments.major_acute_sites` (shared data needed);
+      :func:`hna.geography.sites.major_acute_sites` (shared data needed);
     - a list of site codes: looked up among those sites, then among all NHS hospital sites;
-    - a path to a CSV (or GeoJSON...) of sites, read with :func:`hna.catchments.load_sites`;
+    - a path to a CSV (or GeoJSON...) of sites, read with :func:`hna.geography.sites.load_sites`;
     - a table with ``site_code, site_name`` and coordinates.
     """
     fp = _footprint(footprint)
@@ -381,7 +377,7 @@ def candidate_sites(
         sites = pd.concat(frames, ignore_index=True).drop_duplicates("site_code")
         sites = sites.reset_index(drop=True)
         sites.attrs["source"] = (f"major acute sites of {', '.join(regions)} "
-                                 "(hna.catchments.major_acute_sites): " + _SITES_SOURCE)
+                                 "(hna.geography.sites.major_acute_sites): " + _SITES_SOURCE)
         return sites
     if isinstance(candidates, pd.DataFrame):
         sites = load_sites(candidates)

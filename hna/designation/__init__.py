@@ -1,0 +1,41 @@
+"""Designation of centres: where should ``k`` centres go, and how far will patients travel?
+
+Stage "designation" of the pipeline (``../shared/DESIGN.md``): compute only, no prose or
+figures (those are in :mod:`hna.narrative.designation` and :mod:`hna.plots.maps`).
+
+- :mod:`hna.designation.milp`: the mixed integer programme (capacitated p-median with minimum
+  volumes, HiGHS);
+- :mod:`hna.designation.solve`: :func:`designate` one ``k``, :func:`compare_k` several;
+- :mod:`hna.designation.result`: result types and :class:`DesignationInfeasible`;
+- :mod:`hna.designation.options`: :func:`designation_options` composes demand, small areas,
+  candidate sites, travel, critical mass, viability and equity for a service and footprint.
+"""
+
+from hna.designation.options import (
+    DesignationOptions,
+    DistrictDemand,
+    candidate_sites,
+    designation_options,
+    district_demand,
+)
+from hna.designation.result import (
+    ConfigurationChange,
+    DesignationInfeasible,
+    DesignationResult,
+    KComparison,
+)
+from hna.designation.solve import compare_k, designate
+
+__all__ = [
+    "designate",
+    "compare_k",
+    "designation_options",
+    "DesignationOptions",
+    "DistrictDemand",
+    "district_demand",
+    "candidate_sites",
+    "DesignationResult",
+    "ConfigurationChange",
+    "KComparison",
+    "DesignationInfeasible",
+]
