@@ -216,7 +216,7 @@ class Distribution(BaseModel):
             m, s = self._lognormal(default)
             body = f"median {m:g}, sd of log {s:g}"
         elif d == "gamma":
-            body = (f"as from {self.cases:g} cases (CV {1 / math.sqrt(self.cases):.1%})"
+            body = (f"as from {self.cases:,.0f} cases (CV {1 / math.sqrt(self.cases):.1%})"
                     if self.cases is not None else f"shape {self.shape:g}, scale {self.scale:g}")
         elif d == "beta":
             a, b = self._beta()

@@ -42,6 +42,36 @@ class ScenarioComparison:
     table: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def differences(self) -> pd.DataFrame:
+        """The headline differences with plain column names (one row per scenario)."""
+        t = self.table
+
+        def iv(lo: str, hi: str) -> pd.Series:
+            return t[lo].map("{:,.0f}".format) + "-" + t[hi].map("{:,.0f}".format)
+
+        y0, y1 = int(t["now_year"].iloc[0]), int(t["horizon_year"].iloc[0])
+        return pd.DataFrame({
+            "scenario": t["name"],
+            f"mean {y0}": t["now_mean"].round(0), f"95% interval {y0}": iv("now_q0.025",
+                                                                              "now_q0.975"),
+            f"mean {y1}": t["horizon_mean"].round(0),
+            f"95% interval {y1}": iv("horizon_q0.025", "horizon_q0.975"),
+            f"difference {y1} (%)": t["horizon_difference_percent"].round(1),
+            "centres": t["n_centres"],
+            f"P(every centre viable) {y1}": t["p_viable_horizon"].round(2),
+            f"centres sustainable with 80% probability, {y1}": t["centres_sustainable_horizon"],
+            "main driver of the interval": t["dominant_input"],
+        })
+
+    def headline(self) -> dict[str, Any]:
+        """JSON-ready record: the table, and per scenario what its intervals include."""
+        rows = self.table.to_dict("records")
+        for r in rows:
+            a = self.assessments[r["scenario"]]
+            r["interval_includes"] = a.headline.get("interval_includes", [])
+            r["dominant"] = (a.headline.get("sensitivity") or {}).get("dominant")
+        return {"scenarios": rows, **self.meta}
+
     def summaries(self) -> dict[str, pd.DataFrame]:
         """Display name -> the footprint's summary by year (for ``plots.scenario_fans``)."""
         return {self.labels[k]: r.headline() for k, r in self.results.items()}
