@@ -202,17 +202,13 @@ def test_south_west_two_sts_centres_now_and_2040():
             in a.verdict)
 
 
-def test_dialysis_poisson_draws_match_the_models_own_draws():
-    kw = {"years": "2025:2027", "draws": 300, "seed": 3}
-    fast = service_demand("dialysis", "E06000001", **kw)
-    slow = service_demand("dialysis", "E06000001", model_draws="simulate", **kw)
-    exp = fast.summary["expected"].to_numpy()
-    assert np.allclose(exp, slow.summary["expected"].to_numpy())
+def test_dialysis_demand_has_draws_for_every_year():
+    # the dialysis model's own behaviour (parameter draws, stock-and-flow) is tested with
+    # hna.prevalence; here only that demand wires it through
+    r = service_demand("dialysis", "E06000001", years="2025:2027", draws=200, seed=3)
+    exp = r.summary["expected"].to_numpy()
     assert 20 < exp[0] < 80  # Hartlepool: about 93,000 people, ~45 on in-centre HD
-    sim = slow.draws_matrix()
-    # the model's draws are Poisson year by year: mean and variance both equal the expected
-    assert np.allclose(sim.mean(axis=1), exp, atol=4 * np.sqrt(exp / 300))
-    assert np.allclose(sim.var(axis=1, ddof=1) / exp, 1.0, atol=0.3)
+    assert r.draws_matrix().shape == (3, 200)
 
 
 def test_parse_years():
