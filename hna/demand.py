@@ -458,104 +458,25 @@ def _projection_text(svc: Service, model: Any = None) -> str:
 # Prevalence model (renal replacement therapy)
 # --------------------------------------------------------------------------------------------
 
-_MEASURES = {
-    "ichd": ("ichd",),
-    "haemodialysis": ("ichd", "hhd"),
-    "dialysis": ("ichd", "hhd", "pd"),
-    "pd": ("pd",),
-    "transplant": ("tx",),
-    "rrt": ("ichd", "hhd", "pd", "tx"),
-}
-
-
 def _model_demand(svc: Service, pop: pd.DataFrame, years: list[int], draws: int, seed: int,
                   model_draws: str = "poisson"
                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Model service (dialysis): tables from :func:`hna.prevalence.projection.demand_tables`."""
     from hna import prevalence as prev
+    from hna.prevalence.projection import demand_tables, measure_modalities
 
     params = prev.load_rrt_parameters(svc.resolve(svc.model.path))
-    measure = svc.model.measure
-    if measure not in _MEASURES:
-        raise ParameterError("unknown model measure", source=svc._display(),
-                             field="model.measure", value=measure,
-                             hint=f"Use one of {', '.join(_MEASURES)}")
-    base_year = int(pop["year"].min())
-    sim_years = list(range(base_year, max(years) + 1))
-    per = prev.prevalence_per_person(params, base_year - 1)
-    mult = prev.crude_incidence_multiplier(params, base_year - 1)
-    last = max(params.incidence_history, key=lambda c: c.year)
-    start_text = (f"start stock: national adults on RRT per person by sex, band and modality on "
-                  f"31 December {base_year - 1} (hna.prevalence.prevalence_per_person: the "
-                  f"model's calibration run continued at {float(last.rate_pmp):g} pmp, UKRR "
-                  f"{last.year}), applied to the footprint's {base_year} population")
-    base = pop[pop["year"] == base_year][["area_code", "sex", "age_band", "population"]]
-    start = base.merge(per, on=["sex", "age_band"], how="inner")
-    start["patients"] = start["population"] * start["per_person"]
-    start = start[["area_code", "sex", "age_band", "modality", "patients"]]
-    mods = _MEASURES[measure]
-    sim_pop = pop[pop["year"].isin(sim_years)]
-
-    exp_stock = prev.simulate_rrt(params, sim_pop, start, sim_years, 0,
-                                  incidence_multiplier=mult)
-    exp_stock = exp_stock[exp_stock["year"].isin(years)
-                          & exp_stock["modality"].astype(str).isin(mods)]
-    band = exp_stock.groupby(["area_code", "year", "sex", "age_band"], observed=True,
-                             as_index=False)["patients"].sum().rename(
-        columns={"patients": "expected"})
-    by_band = pop[pop["year"].isin(years)].merge(band, on=["area_code", "year", "sex",
-                                                          "age_band"], how="left")
-    by_band["expected"] = by_band["expected"].fillna(0.0)
-    w = scope_weights(svc)
-    by_band["scope_population"] = by_band["population"] * [
-        w[(s, b)] for s, b in zip(by_band["sex"].astype(str), by_band["age_band"].astype(str),
-                                  strict=True)]
-    by_band["rate_per_100k"] = np.where(by_band["population"] > 0,
-                                        by_band["expected"] / by_band["population"] * 1e5, 0.0)
-    by_band = by_band[["area_code", "year", "sex", "age_band", "population", "scope_population",
-                       "rate_per_100k", "expected"]].sort_values(
-        ["area_code", "year", "sex", "age_band"]).reset_index(drop=True)
-    totals = by_band.groupby(["area_code", "year"], as_index=False).agg(
-        population=("population", "sum"), scope_population=("scope_population", "sum"),
-        expected=("expected", "sum"))
-    info: dict[str, Any] = {
-        "rate_projection": (f"renal replacement therapy stock-and-flow model "
-                            f"({svc.model.path}); incidence at the last published crude rate "
-                            f"(multiplier {mult:.4f}); measure: {measure} ({'+'.join(mods)})"),
-        "model_start": start_text,
-        "rate_uncertainty": "none (expected values only)",
-    }
-    if draws == 0:
-        return totals, pd.DataFrame(columns=["area_code", "year", "draw", "patients"]), \
-            by_band, info
-    if model_draws == "poisson":
-        from hna.uncertainty import mixed_poisson_draws
-
-        counts = mixed_poisson_draws(totals["expected"].to_numpy(), draws=draws, seed=seed)
-        d = totals[["area_code", "year"]].iloc[np.repeat(np.arange(len(totals)), draws)]
-        d = d.reset_index(drop=True)
-        d["draw"] = np.tile(np.arange(draws, dtype=np.int64), len(totals))
-        d["patients"] = counts.T.ravel()
-        info["rate_uncertainty"] = (
-            "Poisson(expected stock) for each footprint and year: with a Poisson starting stock, "
-            "Poisson incidence and patients moving independently (multinomial transitions), "
-            "the number in any state at any date is Poisson with the expected-value run as mean "
-            "(the model's own draws have this distribution year by year; use "
-            "model_draws='simulate' for whole trajectories)")
-        return totals, d, by_band, info
-    if model_draws != "simulate":
-        raise ParameterError("must be 'poisson' or 'simulate'", field="model_draws",
-                             value=model_draws)
-    st = prev.simulate_rrt(params, sim_pop, start, sim_years, draws, seed,
-                           keep=("modality",), incidence_multiplier=mult)
-    st = st[st["year"].isin(years) & st["modality"].astype(str).isin(mods)]
-    d = st.groupby(["area_code", "year", "draw"], observed=True, as_index=False)[
-        "patients"].sum()
-    d["patients"] = d["patients"].round().astype(np.int64)
-    info["rate_uncertainty"] = ("model draws: Poisson incidence, multinomial transitions and "
-                                "90-day outcomes (hna.prevalence.simulate_rrt); the starting "
-                                "stock is Poisson-sampled")
-    return totals, d.sort_values(["area_code", "year", "draw"]).reset_index(drop=True), \
-        by_band, info
+    mods = measure_modalities(svc.model.measure, svc._display())
+    if model_draws != "poisson":
+        raise ParameterError("must be 'poisson' (parameter draws, then Poisson events)",
+                             field="model_draws", value=model_draws)
+    p = svc.projection
+    trend = (None, None)
+    if p.method == "trend":
+        trend = (p.annual_change_percent,
+                 None if p.base_year in (None, "last_observed") else int(p.base_year))
+    return demand_tables(params, pop, years, draws, seed, modalities=mods,
+                         scope=scope_weights(svc), trend=trend)
 
 
 # --------------------------------------------------------------------------------------------

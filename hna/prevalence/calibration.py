@@ -138,8 +138,10 @@ def _calibration_errors(params: RRTParameters, x: np.ndarray) -> np.ndarray:
     s = _summaries(sim, pop)
     yi = {y: i for i, y in enumerate(s["years"])}
     res = [s["prevalence_pmp"][yi[t.year]] / t.rate_pmp - 1.0
-           for t in params.calibration.prevalence_targets]
+           for t in params.calibration.prevalence_targets if t.role == "calibration"]
     for t in params.calibration.modality_targets:
+        if t.role != "calibration":
+            continue
         res.append(s["mix"][yi[t.year]][_TX] - t.tx)
     return np.array(res)
 
@@ -147,8 +149,9 @@ def _calibration_errors(params: RRTParameters, x: np.ndarray) -> np.ndarray:
 def fit_calibration(params: RRTParameters | None = None) -> dict[str, float]:
     """Refit the calibrated scales (``mortality.scale``, ``transplantation.scale``).
 
-    Least squares on the relative prevalence errors (each ``calibration.prevalence_targets``
-    year) and the transplant share of the ``modality_targets``. Returns the fitted values and
+    Least squares on the relative prevalence errors of the ``calibration.prevalence_targets``
+    with ``role: calibration`` and the transplant share of the calibration
+    ``modality_targets``; targets with ``role: validation`` are held out. Returns the fitted values and
     the residuals; copy the values into the YAML when parameters change.
     """
     from scipy.optimize import least_squares

@@ -17,6 +17,7 @@ from hna.prevalence.parameters import (
     DEFAULT_PARAMETER_FILE,
     RRTParameters,
 )
+from hna.prevalence.ensemble import check_model_uncertainty
 from hna.prevalence.transitions import (
     _entry_by_group,
     transition_matrices,
@@ -51,6 +52,7 @@ def rrt_parameters_from_mapping(data: Any, source: str = "<mapping>") -> RRTPara
         transition_matrices(params, year)
     for e in params.entry.by_year:
         _entry_by_group(params, e.year)
+    check_model_uncertainty(params)
     return params
 
 

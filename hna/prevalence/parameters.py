@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from hna.bands import AGE_BANDS, SEXES
+from hna.distributions import Distribution
 from hna.parameters import PARAMETERS_DIR, Source, StrictModel
 
 #: Modality states, in array order.
@@ -287,19 +288,29 @@ class _ReferencePopulation(StrictModel):
         return np.array([[getattr(self, s)[b] for b in AGE_BANDS] for s in SEXES], dtype=float)
 
 
-class _PrevalenceTarget(StrictModel):
-    year: int
-    rate_pmp: Annotated[float, Field(gt=0)]
-    tolerance: Probability
-    source: Source
-
-
 class _ModalityTarget(StrictModel):
     year: int
     tx: Probability
     hd: Probability
     pd: Probability
     tolerance_points: Annotated[float, Field(gt=0, le=100)]
+    role: Literal["calibration", "validation"] = "calibration"
+    source: Source
+
+
+class _Projection(StrictModel):
+    """How the projection continues after the last published incidence (central values)."""
+
+    incidence_change_percent: Annotated[float, Field(gt=-50, lt=50)] = 0.0
+    base_year: int
+    source: Source
+
+
+class _PrevalenceTarget(StrictModel):
+    year: int
+    rate_pmp: Annotated[float, Field(gt=0)]
+    tolerance: Probability
+    role: Literal["calibration", "validation"] = "calibration"
     source: Source
 
 
@@ -337,6 +348,9 @@ class RRTParameters(StrictModel):
     initial_prevalence: _InitialPrevalence
     capacity: _Capacity
     calibration: _Calibration
+    projection: _Projection
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)
     _source_file: str = PrivateAttr(default="<parameters>")
 
     @model_validator(mode="after")
@@ -365,5 +379,6 @@ class RRTParameters(StrictModel):
 
     @property
     def groups(self) -> tuple[str, ...]:
+        """Names of the parameter age groups, in order."""
         return tuple(self.age_groups.bands)
 

@@ -33,14 +33,26 @@ from hna.prevalence.transitions import (
 )
 
 
+#: Published age peaks of prevalence: year -> (men's band, pmp, women's band, pmp, source).
+_AGE_PEAKS = {
+    2007: ("75-79", 2506, "70-74", 1314, "UKRR 11th Annual Report (2008), ch. 1 summary"),
+    2008: ("75-79", 2582, "70-74", 1408, "UKRR 12th Annual Report (2009), ch. 1 summary"),
+}
+
+
+def _role(role: str) -> str:
+    return "in-sample" if role == "calibration" else "held out"
+
+
 def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
     """Calibration targets against the model (the table in ``docs/calibration_dialysis.md``).
 
-    Rows with ``asserted`` True are the calibration targets (the tests require them within
-    ``tolerance``); the others are published figures shown for comparison only.
+    Rows with ``asserted`` True carry a tolerance the tests require; ``role`` says whether the
+    figure was used to fit the calibrated scales (``in-sample``) or held out (``held out``:
+    validation targets and every comparison row). The others are shown for comparison only.
 
     Columns: ``measure, year, target, model, difference, tolerance, within_tolerance,
-    asserted, source``. Rates are per million population; shares are percentages.
+    asserted, role, source``. Rates are per million population; shares are percentages.
     """
     params = params or load_rrt_parameters()
     sim, pop = calibration_run(params)
@@ -49,26 +61,26 @@ def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
 
     def add(measure: str, year: int, target: float, model: float, tol: float | None,
-            relative: bool, asserted: bool, source: str) -> None:
+            relative: bool, asserted: bool, source: str, role: str = "held out") -> None:
         diff = (model / target - 1.0) * 100 if relative else model - target
         rows.append({
             "measure": measure, "year": year, "target": target, "model": round(model, 2),
             "difference": round(diff, 2),
             "tolerance": tol, "within_tolerance": None if tol is None else bool(abs(diff) <= tol),
-            "asserted": asserted, "source": source,
+            "asserted": asserted, "role": role, "source": source,
         })
 
     ukrr16 = "UKRR 16th Annual Report (2013), ch. 2"
     for t in params.calibration.prevalence_targets:
         add("prevalence_pmp (difference in %)", t.year, t.rate_pmp,
             float(s["prevalence_pmp"][yi[t.year]]), t.tolerance * 100, True, True,
-            f"UKRR {t.source.document}")
+            f"UKRR {t.source.document}", _role(t.role))
     for t in params.calibration.modality_targets:
         m = s["mix"][yi[t.year]] * 100
         for name, target, model in (("transplant", t.tx, m[_TX]), ("haemodialysis", t.hd, m[_ICHD] + m[_HHD]),
                                     ("peritoneal dialysis", t.pd, m[_PD])):
             add(f"share_{name}_% (difference in points)", t.year, target * 100, float(model),
-                t.tolerance_points, False, True, f"UKRR {t.source.document}")
+                t.tolerance_points, False, True, f"UKRR {t.source.document}", _role(t.role))
     # comparisons (not asserted)
     other = {2003: (632, "UKRR 7th Annual Report (2004), ch. 1 (minimum estimate)")}
     for year, (target, src) in other.items():
@@ -81,6 +93,13 @@ def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
         add("share_transplant_% (difference in points)", 2005, 45.0, float(m[_TX]), None, False, False, src)
         add("share_peritoneal dialysis_% (difference in points)", 2005, 12.0, float(m[_PD]), None, False, False, src)
         add("share_home_hd_% (difference in points)", 2005, 1.2, float(m[_HHD]), None, False, False, src)
+    for year, (mb, men, wb, women, src) in _AGE_PEAKS.items():
+        if year in yi:
+            br = s["band_rate"][yi[year]]
+            add(f"prevalence_pmp men {mb} (published peak; difference in %)", year, men,
+                float(br[1, ADULT_BANDS.index(mb)]), None, True, False, src)
+            add(f"prevalence_pmp women {wb} (published peak; difference in %)", year, women,
+                float(br[0, ADULT_BANDS.index(wb)]), None, True, False, src)
     if 2006 in yi:
         m = s["mix"][yi[2006]] * 100
         add("share_peritoneal dialysis_% (difference in points)", 2006, 11.0, float(m[_PD]), None,
@@ -167,13 +186,13 @@ def calibration_markdown(params: RRTParameters | None = None) -> str:
         return f"{v:,.{digits}f}"
 
     lines = [
-        "| measure | year | target | model | difference | tolerance | within | asserted | source |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| measure | year | target | model | difference | tolerance | within | asserted | role | source |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in t.itertuples(index=False):
         lines.append(
             f"| {r.measure} | {r.year} | {fmt(r.target)} | {fmt(r.model)} | {fmt(r.difference, 2)} "
-            f"| {fmt(r.tolerance)} | {fmt(r.within_tolerance)} | {'yes' if r.asserted else 'no'} "
+            f"| {fmt(r.tolerance)} | {fmt(r.within_tolerance)} | {'yes' if r.asserted else 'no'} | {r.role} "
             f"| {r.source} |"
         )
     lines += [

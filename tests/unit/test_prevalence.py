@@ -109,7 +109,7 @@ def test_published_domain_figures_are_in_the_parameter_file(params):
     e2012 = next(e for e in params.entry.by_year if e.year == 2012)
     assert (e2012.hd, e2012.pd, e2012.tx, e2012.early_exit) == (0.669, 0.190, 0.083, 0.059)
     targets = {t.year: t.rate_pmp for t in params.calibration.prevalence_targets}
-    assert targets == {2005: 694, 2006: 725, 2012: 861}
+    assert targets == {2005: 694, 2006: 725, 2007: 746, 2008: 774, 2012: 861}
     start = params.initial_prevalence.points[0]
     assert (start.year, start.rate_pmp) == (2000, 523)
     # 16 stations <-> 96 patients (East Midlands SCG 2008/09): 6 patients per station
@@ -156,18 +156,31 @@ def test_calibration_reproduces_ukrr_prevalence_and_2012_modality_mix(params):
     t = calibration_table(params)
     asserted = t[t["asserted"]]
     prev = asserted[asserted["measure"].str.startswith("prevalence_pmp")].set_index("year")
-    # UKRR adult RRT prevalence, per million: 694 (2005), 725 (2006), 861 (2012); within 5%
-    for year, target in ((2005, 694), (2006, 725), (2012, 861)):
+    # UKRR adult RRT prevalence, per million: 694 (2005), 725 (2006), 746 (2007), 774 (2008)
+    # in-sample and 861 (2012) held out; all within 5%
+    for year, target in ((2005, 694), (2006, 725), (2007, 746), (2008, 774), (2012, 861)):
         assert prev.loc[year, "target"] == target
         assert abs(prev.loc[year, "model"] / target - 1) <= 0.05
-    mix = asserted[asserted["measure"].str.startswith("share_")].set_index("measure")
+    mix = asserted[asserted["measure"].str.startswith("share_") & (asserted["year"] == 2012)]
+    mix = mix.set_index("measure")
     # 2012 modality: transplant 50.4%, HD 42.7%, PD 6.9%; within 5 percentage points
     for key, target in (("transplant", 50.4), ("haemodialysis", 42.7), ("peritoneal", 6.9)):
         row = mix[mix.index.str.contains(key)].iloc[0]
         assert row["target"] == pytest.approx(target)
         assert abs(row["model"] - target) <= 5.0
-    assert len(asserted) == 6
+    assert len(asserted) == 11
     assert asserted["within_tolerance"].all()
+
+
+def test_held_out_2012_is_not_used_by_the_fit(params):
+    t = calibration_table(params)
+    held = t[t["asserted"] & (t["role"] == "held out")]
+    assert set(held["year"]) == {2012}
+    # the held-out UKRR 2012 prevalence (861 pmp) within 3% and the mix within 1 point
+    prev = held[held["measure"].str.startswith("prevalence_pmp")].iloc[0]
+    assert abs(prev["difference"]) <= 3.0
+    shares = held[held["measure"].str.startswith("share_")]
+    assert (shares["difference"].abs() <= 1.0).all()
 
 
 def test_calibration_doc_shows_the_current_table(params):
@@ -424,7 +437,7 @@ def test_probability_above_one_names_file_field_and_value(tmp_path, raw):
 
 def test_transition_row_summing_above_one_is_rejected(tmp_path, raw):
     data = yaml.safe_load(yaml.safe_dump(raw))
-    # 85+ on in-centre HD in 2000: death 0.7 x 0.933 (scale) x 0.97^-12 (trend) = 0.94,
+    # 85+ on in-centre HD in 2000: death 0.7 x 0.918 (scale) x 0.97^-12 (trend) = 0.94,
     # plus 0.2 to home HD, 0.01 to PD and 0.005 recovered: 1.16 > 1
     data["mortality"]["dialysis"]["values"]["85+"] = 0.7
     data["modality_switches"]["ichd_to_hhd"]["values"]["85+"] = 0.2
@@ -432,7 +445,7 @@ def test_transition_row_summing_above_one_is_rejected(tmp_path, raw):
     with pytest.raises(ParameterError) as err:
         load_rrt_parameters(path)
     assert err.value.field == "transitions[85+].ichd"
-    assert err.value.value == pytest.approx(0.7 * 0.933 * 0.97**-12 + 0.215, abs=1e-3)
+    assert err.value.value == pytest.approx(0.7 * 0.918 * 0.97**-12 + 0.215, abs=1e-3)
     assert re.search(r"sum to more than 1", str(err.value))
 
 
