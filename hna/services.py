@@ -23,8 +23,9 @@ Every ``source:`` must name an entry of ``sources`` ("missing source" otherwise)
 referred to by relative paths are resolved from the folder of the YAML file.
 
 Public API: :func:`load_service`, :func:`list_services`, :func:`catalogue`,
-:func:`validate_files`, :func:`service_rates`, :func:`service_schema`, :func:`parameter_hash`.
-This module only reads and checks parameters; :mod:`hna.demand` turns a service into demand.
+:func:`service_rates`, :func:`service_schema`, :func:`parameter_hash`. This module only reads
+and checks parameters; :mod:`hna.demand` turns a service into demand, and
+:func:`hna.validation.validate_files` validates parameter files of every kind.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -50,7 +50,7 @@ from pydantic import (
 
 from hna.bands import AGE_BANDS, BAND_LOWER, SEXES
 from hna.distributions import Distribution
-from hna.errors import DataError, HnaError, ParameterError
+from hna.errors import DataError, ParameterError
 from hna.parameters import PARAMETERS_DIR, Source, StrictModel, read_yaml, validation_error
 from hna.parameters import display_path as _display
 
@@ -70,7 +70,6 @@ __all__ = [
     "load_service",
     "list_services",
     "catalogue",
-    "validate_files",
     "service_rates",
     "scope_weights",
     "service_schema",
@@ -86,6 +85,11 @@ Number = Annotated[float, Field(strict=True)]
 PositiveNumber = Annotated[float, Field(strict=True, gt=0)]
 NonNegativeNumber = Annotated[float, Field(strict=True, ge=0)]
 SourceId = Annotated[str, Field(pattern=_ID, description="id of an entry in `sources`")]
+#: Largest plausible rate, per person-year: incidence counts events (repeat events allowed),
+#: prevalence counts people (a share of the population, at most 1).
+MAX_RATE_PER_PERSON_YEAR = {"incidence": 10.0, "prevalence": 1.0}
+#: Largest critical mass a parameter file may set (cases or patients per centre a year).
+MAX_MINIMUM_PER_CENTRE = 1e7
 
 
 
@@ -137,8 +141,9 @@ class CountRow(StrictModel):
 class Rates(StrictModel):
     """Age-sex rates: exactly one of ``table``, ``counts`` or ``file``."""
 
-    per: PositiveNumber = Field(default=100000, description="rates are per this many "
-                                "person-years (tables and files with a `rate` column)")
+    per: Annotated[float, Field(strict=True, ge=1, le=1e9)] = Field(
+        default=100000, description="rates are per this many person-years (tables and files "
+        "with a `rate` column); between 1 and 1e9")
     table: list[RateRow] | None = Field(default=None, min_length=1)
     counts: list[CountRow] | None = Field(default=None, min_length=1)
     file: str | None = Field(default=None, description="CSV relative to the YAML file: "
@@ -183,7 +188,7 @@ class Projection(StrictModel):
     - ``trend``: log-linear change, either an assumed ``annual_change_percent`` (cited) or a
       drift fitted to yearly counts in ``history`` (:func:`hna.incidence.trend_rates`);
       optionally damped (``damping`` in [0, 1]).
-    - ``nordpred``: age-period-cohort projection (:mod:`hna.nordpred`) fitted to five-year
+    - ``nordpred``: age-period-cohort projection (:mod:`hna.incidence.nordpred`) fitted to five-year
       period counts in ``history``; rates scaled by each age group's projected change.
     """
 
@@ -230,7 +235,7 @@ class Projection(StrictModel):
 class CriticalMass(StrictModel):
     """Minimum activity per centre a year for a safe, sustainable service."""
 
-    minimum_per_centre: PositiveNumber
+    minimum_per_centre: Annotated[float, Field(strict=True, gt=0, le=MAX_MINIMUM_PER_CENTRE)]
     unit: str = Field(min_length=1, description="what is counted, e.g. 'new soft tissue "
                       "sarcoma patients per MDT per year'")
     centre: str = Field(default="centre", description="what a centre is (MDT, renal unit...)")
@@ -309,8 +314,12 @@ class Service(StrictModel):
         if (self.projection.method == "trend" and self.rates is not None
                 and self.rates.reference_year is None):
             raise ValueError("a trend needs 'rates.reference_year' (the year the rates describe)")
-        if self.model is not None and self.projection.method != "constant":
-            raise ValueError("a 'model' service projects itself: leave projection constant")
+        if self.model is not None and (self.projection.method == "nordpred" or (
+                self.projection.method == "trend" and (self.projection.annual_change_percent
+                                                       is None or self.projection.history))):
+            raise ValueError("a 'model' service takes only an assumed trend "
+                             "(annual_change_percent + base_year): it replaces the model's "
+                             "incidence trend")
         return self
 
     # ---------------------------------------------------------------- conveniences
@@ -610,9 +619,9 @@ def _read_rates_file(svc: Service, source: str) -> tuple[list[dict], str]:
                             value=rec["sex"], hint="Use female, male or persons")
         for c in cols:
             v = pd.to_numeric(pd.Series([rec[c]]), errors="coerce").iloc[0]
-            if pd.isna(v) or v < 0 or (c == "person_years" and v <= 0):
-                raise DataError("must be a non-negative number" if c != "person_years" else
-                                "must be a positive number", source=fsrc,
+            if pd.isna(v) or not np.isfinite(v) or v < 0 or (c == "person_years" and v <= 0):
+                raise DataError("must be a finite non-negative number" if c != "person_years"
+                                else "must be a finite positive number", source=fsrc,
                                 field=f"{c} (row {i + 1})", value=rec[c])
             rec[c] = float(v)
         rows.append({"age_band": str(rec["age_band"]), "sex": sex, **{c: rec[c] for c in cols}})
@@ -677,6 +686,7 @@ def _build_rates(svc: Service) -> pd.DataFrame:
         df["person_years"] = df["person_years"] * share
     else:
         df["rate"] = df["rate"] / r.per
+    _check_rate_range(df, svc, source, field)
     w = scope_weights(svc)
     df["weight"] = [w.get((s, b), 0.0) for s, b in zip(df["sex"], df["age_band"], strict=True)]
     need = [k for k, v in w.items() if v > 0]
@@ -706,6 +716,20 @@ def _build_rates(svc: Service) -> pd.DataFrame:
     out["age_band"] = out["age_band"].astype(AGE_BAND_DTYPE)
     out["sex"] = out["sex"].astype(SEX_DTYPE)
     return out.sort_values(["sex", "age_band"]).reset_index(drop=True)
+
+
+def _check_rate_range(df: pd.DataFrame, svc: Service, source: str, field: str) -> None:
+    """Every rate finite and at most :data:`MAX_RATE_PER_PERSON_YEAR` for the service's kind."""
+    top = MAX_RATE_PER_PERSON_YEAR[svc.kind]
+    bad = ~np.isfinite(df["rate"]) | (df["rate"] > top)
+    if bad.any():
+        row = df[bad].iloc[0]
+        raise ParameterError(
+            f"implausible rate for {row['sex']} {row['age_band']}: "
+            f"{row['rate'] * 1e5:.4g} per 100,000 person-years", source=source, field=field,
+            value=float(row["rate"]),
+            hint=f"Rates of a {svc.kind} service must be finite and at most {top:g} per person-year "
+            f"({top * 1e5:,.0f} per 100,000); check `per`, the rates and the person-years")
 
 
 def scope_weights(service: Service | str | Path) -> dict[tuple[str, str], float]:
@@ -763,92 +787,3 @@ def parameter_hash(service: Service | str | Path, settings: dict | None = None) 
                "settings": settings or {}}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _kind_of(path: Path, raw: Any) -> str:
-    parent = path.parent.name
-    if parent in {"services", "footprints", "runs", "models", "appraisal"}:
-        return {"services": "service", "footprints": "footprints", "runs": "run",
-                "models": "model", "appraisal": "appraisal"}[parent]
-    if isinstance(raw, dict):
-        if "footprints" in raw:
-            return "footprints"
-        if "schemes" in raw and "carter_rules" in raw:
-            return "tiers"
-        if "kind" in raw and "critical_mass" in raw:
-            return "service"
-    if path.name == "tiers.yaml":
-        return "tiers"
-    return "service"
-
-
-def _validate_other(kind: str, path: Path) -> str:
-    """Validate a non-service file with its owner's loader; returns a description."""
-    if kind == "footprints":
-        from hna.geography import read_footprint_file
-
-        fps = read_footprint_file(path)
-        return f"footprints ({len(fps)}: {', '.join(f.code for f in fps)})"
-    if kind == "tiers":
-        from hna.tiers import load_tier_schemes
-
-        cfg = load_tier_schemes(path)
-        return f"tier schemes ({', '.join(cfg.schemes)})"
-    if kind == "model":
-        try:
-            from hna.prevalence import load_rrt_parameters
-        except ImportError:
-            return "model file (not checked: hna.prevalence has no load_rrt_parameters)"
-        load_rrt_parameters(path)
-        return "RRT model parameters"
-    if kind == "run":
-        try:
-            import hna.batch as batch
-        except ImportError:
-            return "run spec (not checked: hna.batch is not available)"
-        loader = next((getattr(batch, n) for n in ("load_runspec", "load_run_spec", "read_run_spec",
-                                                   "load_spec") if hasattr(batch, n)), None)
-        if loader is None:
-            return "run spec (not checked: hna.batch has no run spec loader)"
-        loader(path)
-        return "run spec"
-    if kind == "appraisal":
-        import hna.appraisal as appraisal
-
-        loaders = {"segmentation": "load_segmentation", "prioritisation": "load_prioritisation",
-                   "thames_valley": "load_thames_valley",
-                   "fitness_for_purpose": "load_fitness_framework"}
-        name = loaders.get(path.stem)
-        if name is None or not hasattr(appraisal, name):
-            return "appraisal file (not checked: no loader for this name)"
-        getattr(appraisal, name)(path)
-        return f"appraisal framework ({path.stem})"
-    raise ParameterError("cannot tell what kind of parameter file this is", source=_display(path))
-
-
-def validate_files(paths: Iterable[str | Path]) -> list[dict]:
-    """Validate parameter files: services, footprints, tier schemes, run specs, models.
-
-    The kind is taken from the folder (``services/``, ``footprints/``, ``runs/``,
-    ``models/``, ``appraisal/``) or, elsewhere, from the top-level keys.
-
-    Returns:
-        One dict per file: ``path, kind, ok, message`` (``message`` is the one-line error, or
-        a short description of what was validated).
-    """
-    out = []
-    for p in paths:
-        path = Path(p)
-        kind = "service"
-        try:
-            raw = _read_yaml(path)
-            kind = _kind_of(path, raw)
-            if kind == "service":
-                svc = _parse_service(path, raw)
-                msg = f"service {svc.id} ({svc.kind}, {svc.quality} quality)"
-            else:
-                msg = _validate_other(kind, path)
-            out.append({"path": str(p), "kind": kind, "ok": True, "message": msg})
-        except HnaError as exc:
-            out.append({"path": str(p), "kind": kind, "ok": False, "message": str(exc)})
-    return out

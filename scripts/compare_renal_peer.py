@@ -49,7 +49,7 @@ def main() -> None:
     params = load_rrt_parameters()
     r = service_demand("dialysis", "E92000001", years="2025:2040", draws=0, seed=1)
     pop = r.population
-    from hna.demand import _base_population, _project, _aggregated  # noqa: PLC0415
+    from hna.demand import _aggregated, _base_population, _project  # noqa: PLC0415
     base = _base_population(None)
     agg, _ = _aggregated(base, "E92000001", None)
     pop, _ = _project(agg, list(range(int(base["year"].min()), 2041)), "npp2020")

@@ -88,6 +88,10 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
             cols += [f"centres_sustainable_p{level * 100:g}", "n_centres", "p_viable",
                      "expected_smallest_caseload"]
         table = t[[c for c in cols if c in t.columns]].copy()
+        if result.service.model is not None and result.service.model.measure == "ichd":
+            from hna.prevalence.capacity import stations_columns
+
+            table = stations_columns(table)  # dialysis: stations on the mean and upper 95%
         table = table.rename(columns={"mean": f"mean_{result.value}",
                                       "expected": f"expected_{result.value}"})
         if fmt == "table":
@@ -167,10 +171,10 @@ def services_show(
 
 @app.command("validate")
 def validate_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Parameter files: services, footprints, tiers, run specs, models.")],
+    paths: Annotated[list[Path], typer.Argument(help="Parameter files of any kind (service, footprints, run spec, scenario, tiers, appraisal, model, sites), recognised from their content.")],
 ) -> None:
     """Validate parameter files; one line per file, exit status 2 if any is invalid."""
-    from hna.services import validate_files
+    from hna.validation import validate_files
 
     results = validate_files(paths)
     bad = 0

@@ -119,3 +119,50 @@ def capacity_table(
     )
     return out
 
+
+
+#: Planning occupancy of haemodialysis stations (share of slots filled). Assumption: slots are
+#: lost to isolation, maintenance, holiday and acute dialysis, and units plan below 100%.
+DEFAULT_OCCUPANCY = 0.85
+
+
+def stations_columns(
+    summary: pd.DataFrame,
+    *,
+    patients_per_station: float = 6.0,
+    occupancy: float = DEFAULT_OCCUPANCY,
+    mean: str = "mean",
+    upper: str = "q0.975",
+) -> pd.DataFrame:
+    """Haemodialysis stations for in-centre patients, on the mean and on the upper interval.
+
+    ``stations = ceil(patients / (patients_per_station x occupancy))``. Planning for the upper
+    end of the 95% interval (``upper``), not the mean, leaves capacity for the projection's
+    uncertainty; ``occupancy`` is the planned share of station slots in use.
+
+    Args:
+        summary: table with the ``mean`` (and ``upper``, when draws were run) columns of
+            in-centre HD patients.
+        patients_per_station: patients one station serves at full use (6: 3 sessions a week,
+            3 shifts a day, 6 days; East Midlands SCG 2008/09: 16 stations, up to 96 patients).
+        occupancy: planned occupancy in (0, 1] (default 0.85, an assumption).
+        mean: name of the mean column.
+        upper: name of the upper-quantile column (ignored when absent or all missing).
+
+    Returns:
+        A copy of ``summary`` with ``stations_on_mean``, ``stations_on_upper`` (when the upper
+        column exists) and ``station_occupancy``.
+    """
+    if not (0 < occupancy <= 1):
+        raise ParameterError("occupancy must be in (0, 1]", field="occupancy", value=occupancy)
+    if not (math.isfinite(patients_per_station) and patients_per_station > 0):
+        raise ParameterError("patients_per_station must be a positive number",
+                             field="patients_per_station", value=patients_per_station)
+    out = summary.copy()
+    per = patients_per_station * occupancy
+    for col, name in ((mean, "stations_on_mean"), (upper, "stations_on_upper")):
+        if col in out.columns and out[col].notna().any():
+            v, _ = _as_counts(out[col].fillna(0.0), col)
+            out[name] = np.ceil(v / per - 1e-9).astype(np.int64)
+    out["station_occupancy"] = occupancy
+    return out

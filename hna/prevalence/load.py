@@ -13,11 +13,11 @@ from pydantic import (
 
 from hna.errors import ParameterError
 from hna.parameters import read_yaml, validation_error
+from hna.prevalence.ensemble import check_model_uncertainty
 from hna.prevalence.parameters import (
     DEFAULT_PARAMETER_FILE,
     RRTParameters,
 )
-from hna.prevalence.ensemble import check_model_uncertainty
 from hna.prevalence.transitions import (
     _entry_by_group,
     transition_matrices,

@@ -32,7 +32,6 @@ from hna.prevalence.transitions import (
     _F,
 )
 
-
 #: Published age peaks of prevalence: year -> (men's band, pmp, women's band, pmp, source).
 _AGE_PEAKS = {
     2007: ("75-79", 2506, "70-74", 1314, "UKRR 11th Annual Report (2008), ch. 1 summary"),

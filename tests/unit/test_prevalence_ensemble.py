@@ -119,3 +119,24 @@ def test_unknown_uncertain_parameter_names_the_file_and_field(tmp_path):
         load_rrt_parameters(path)
     assert err.value.field == "uncertainty.graft_factor"
     assert err.value.source == str(path)
+
+
+def test_stations_on_the_upper_interval_with_occupancy():
+    from hna.prevalence.capacity import stations_columns
+
+    t = pd.DataFrame({"mean": [96.0, 100.0], "q0.975": [120.0, 130.0]})
+    full = stations_columns(t, occupancy=1.0)
+    # 16 stations serve 96 patients at 6 per station (East Midlands SCG 2008/09)
+    assert full["stations_on_mean"].tolist() == [16, 17]
+    assert full["stations_on_upper"].tolist() == [20, 22]
+    # at 85% occupancy a station holds 5.1 patients: 120 / 5.1 = 23.5 -> 24
+    assert stations_columns(t)["stations_on_upper"].tolist()[0] == 24
+    with pytest.raises(ParameterError):
+        stations_columns(t, occupancy=0)
+
+
+def test_peer_arrivals_scenario_raises_demand_over_flat_incidence(params):
+    pop = _population()
+    flat = project_rrt(params, pop, [2030], 0, 1, modalities=("ichd",), trend=(0.0, 2016))
+    peer = project_rrt(params, pop, [2030], 0, 1, modalities=("ichd",), trend=(3.2, 2016))
+    assert (peer.expected > flat.expected * 1.1).all()
