@@ -198,14 +198,10 @@ def service_tiers(
     Uses :func:`hna.tiers.tier_for_service`; schemes and the band-edge rule default to the
     service's ``tiers`` settings (edges then to ``parameters/tiers.yaml``).
     """
-    from hna.services import load_service
-    from hna.tiers import tier_for_service
+    from hna.tiers import service_tiers as _service_tiers
 
-    svc = load_service(service)
-    names = list(schemes) if schemes is not None else list(svc.tiers.schemes)
-    rule = edges if edges is not None else svc.tiers.edges
     p = _positive(min_planning_population, "min_planning_population")
-    return tier_for_service(p, names, edges=rule)
+    return _service_tiers(service, p, schemes, edges)
 
 
 # --------------------------------------------------------------------------------------------

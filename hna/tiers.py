@@ -14,9 +14,16 @@ Whether a population exactly on a bound belongs to the band below or above is no
 any seed, so it is a setting: ``lower_inclusive`` bands are ``[lower, upper)``,
 ``upper_inclusive`` bands are ``(lower, upper]``.
 
+The same ``edges`` setting decides the Carter boundaries (F001 para 3 says "more than one
+million", F000 and F004 say "at least 1 million"): with ``lower_inclusive`` (the default) a
+planning population of exactly 1,000,000 is regional in the tier chart *and* specialised under
+:func:`carter_rules`; with ``upper_inclusive`` it is local and not specialised. One setting,
+used by both.
+
+This is the only module that computes a tier: population bands (:func:`classify_population`,
+:func:`tier_for_service`, :func:`service_tiers` for a catalogue service) and score cut-offs
+(:func:`tier_from_score`, used by the segmentation tool in :mod:`hna.frameworks.segmentation`).
 The Carter rules (F001 para 3, para 45, App 10 3a) are applied by :func:`carter_rules`.
-:func:`tier_for_service` is the one-call entry used by ``hna.thresholds``: a planning
-population in, one row per scheme out.
 
 Tier files are read with :func:`hna.parameters.read_parameter_file`: every problem becomes a
 :class:`hna.errors.ParameterError` naming the file and the field.
@@ -48,6 +55,11 @@ __all__ = [
     "classify_population",
     "carter_rules",
     "tier_for_service",
+    "service_tiers",
+    "ScoreCutoff",
+    "check_cutoffs",
+    "tier_from_score",
+    "above_boundary",
 ]
 
 EdgeRule = Literal["lower_inclusive", "upper_inclusive"]
@@ -80,6 +92,7 @@ class Band(StrictModel):
 
     @property
     def upper_or_inf(self) -> float:
+        """The upper bound, or infinity for an open-ended band."""
         return math.inf if self.upper is None else self.upper
 
 
@@ -213,6 +226,7 @@ class TierResult:
     note: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a plain dict."""
         return asdict(self)
 
 
@@ -395,11 +409,23 @@ def tier_for_service(
 # Carter rules
 
 
+def above_boundary(population: float, bound: float, edges: str) -> bool:
+    """Is ``population`` on the upper side of ``bound`` under the band-edge rule?
+
+    ``lower_inclusive``: population >= bound (a population on the bound belongs to the band
+    above); ``upper_inclusive``: population > bound. The tier chart and the Carter rules both
+    use this, so 1,000,000 is treated the same way by both.
+    """
+    rule = _check_edges(edges)
+    return population >= bound if rule == "lower_inclusive" else population > bound
+
+
 def carter_rules(
     planning_population: float | None = None,
     national_caseload: float | None = None,
     *,
     n_providers: int | None = None,
+    edges: str | None = None,
     config: TierConfig | str | Path | None = None,
 ) -> pd.DataFrame:
     """Apply the Carter review rules to a service.
@@ -419,28 +445,40 @@ def carter_rules(
     - ``national_providers`` (F001 para 45): with ``n_providers``, fires when the provider
       count is outside the usual 2-4.
 
-    Rules whose inputs are not given are left out.
+    Rules whose inputs are not given are left out. Whether a population exactly on the 1m or
+    6m boundary fires is the tier file's ``edges`` setting (see :func:`above_boundary`), the
+    same rule the tier chart uses.
+
+    Args:
+        planning_population: minimum planning population of the service (people).
+        national_caseload: expected cases a year in England.
+        n_providers: number of providers (optional).
+        edges: band-edge rule (default from the tier file).
+        config: a loaded :class:`TierConfig` or a tier file path.
 
     Returns:
         DataFrame ``rule, fired, recommendation, detail, source``.
     """
-    cfg = _config(config).carter_rules
+    tcfg = _config(config)
+    cfg = tcfg.carter_rules
+    rule_edges = _check_edges(edges or tcfg.edges)
     rows: list[dict[str, Any]] = []
     if planning_population is not None:
         p = _check_population(planning_population, "planning_population")
-        fired = p > cfg.specialised_min_population
+        fired = above_boundary(p, cfg.specialised_min_population, rule_edges)
+        at_least = "at least" if rule_edges == "lower_inclusive" else "more than"
         rows.append({
             "rule": "specialised", "fired": fired,
             "recommendation": (
-                "specialised: plan collaboratively for a population of more than "
+                f"specialised: plan collaboratively for a population of {at_least} "
                 f"{_fmt(cfg.specialised_min_population)}" if fired else
                 f"not specialised by the {_fmt(cfg.specialised_min_population)} test: "
                 "can be commissioned locally"
             ),
-            "detail": f"planning population {_fmt(p)}",
+            "detail": f"planning population {_fmt(p)} ({rule_edges}: {at_least} the bound)",
             "source": cfg.specialised_source,
         })
-        fired = p > cfg.pan_regional_population
+        fired = above_boundary(p, cfg.pan_regional_population, rule_edges)
         centres = cfg.national_population / p
         rows.append({
             "rule": "pan_regional_collaboration", "fired": fired,
@@ -505,3 +543,92 @@ def carter_rules(
             "source": cfg.national_source,
         })
     return pd.DataFrame(rows, columns=["rule", "fired", "recommendation", "detail", "source"])
+
+
+# --------------------------------------------------------------------------------------------
+# Tier of a catalogue service; tiers from a score (segmentation cut-offs)
+
+
+def service_tiers(
+    service: Any,
+    min_planning_population: float,
+    schemes: list[str] | tuple[str, ...] | None = None,
+    edges: str | None = None,
+) -> pd.DataFrame:
+    """Commissioning tier of a catalogue service under each scheme.
+
+    Schemes and the band-edge rule default to the service's ``tiers`` settings (edges then to
+    ``parameters/tiers.yaml``). ``hna.thresholds.service_tiers`` delegates here.
+
+    Args:
+        service: service id, path or loaded :class:`hna.services.Service`.
+        min_planning_population: minimum planning population (people), > 0.
+        schemes: scheme names (default the service's).
+        edges: band-edge rule (default the service's, then the tier file's).
+
+    Returns:
+        :func:`tier_for_service` table.
+    """
+    from hna.services import load_service
+
+    svc = load_service(service)
+    names = list(schemes) if schemes is not None else list(svc.tiers.schemes)
+    rule = edges if edges is not None else svc.tiers.edges
+    p = _check_population(min_planning_population, "min_planning_population")
+    return tier_for_service(p, names, edges=rule)
+
+
+class ScoreCutoff(StrictModel):
+    """A tier given to scores ``< below`` (the last cut-off has no ``below``)."""
+
+    tier: str
+    below: float | None = None
+
+
+def check_cutoffs(
+    cutoffs: list[ScoreCutoff],
+    *,
+    scheme: str | None = None,
+    config: TierConfig | str | Path | None = None,
+    source: str = "cut-offs",
+    field: str = "cutoffs",
+) -> None:
+    """Check score cut-offs: increasing ``below``, last open-ended, tiers of ``scheme``.
+
+    Raises:
+        ParameterError: naming ``source`` and ``field[i]``.
+    """
+    prev = -math.inf
+    for i, c in enumerate(cutoffs):
+        last = i == len(cutoffs) - 1
+        if last and c.below is not None:
+            raise ParameterError("the last cut-off must not have `below`", source=source,
+                                 field=f"{field}[{i}].below", value=c.below)
+        if not last:
+            if c.below is None:
+                raise ParameterError("every cut-off but the last needs `below`", source=source,
+                                     field=f"{field}[{i}].below")
+            if c.below <= prev:
+                raise ParameterError("cut-offs must increase", source=source,
+                                     field=f"{field}[{i}].below", value=c.below)
+            prev = c.below
+    if scheme is None:
+        return
+    cfg = _config(config)
+    if scheme not in cfg.schemes:
+        raise ParameterError("unknown tier scheme", source=source, field="tier_scheme",
+                             value=scheme, hint=f"Use one of: {', '.join(cfg.schemes)}")
+    known = {b.tier for b in cfg.schemes[scheme].bands}
+    for i, c in enumerate(cutoffs):
+        if c.tier not in known:
+            raise ParameterError(f"not a tier of scheme '{scheme}'", source=source,
+                                 field=f"{field}[{i}].tier", value=c.tier,
+                                 hint=f"Use one of: {', '.join(sorted(known))}")
+
+
+def tier_from_score(score: float, cutoffs: list[ScoreCutoff]) -> str:
+    """Tier of a weighted score: the first cut-off with ``score < below`` (else the last)."""
+    for c in cutoffs:
+        if c.below is None or score < c.below:
+            return c.tier
+    return cutoffs[-1].tier

@@ -1,7 +1,10 @@
-"""``hna appraise``: commissioning appraisal of one footprint (tiers, Carter, segmentation,
-priorities, Thames Valley scores, do-nothing spend, QIPP and the waterfall).
+"""``hna appraise``: commissioning appraisal of one footprint, section by section.
 
-Every number comes from :func:`hna.commissioning.appraise_footprint`; this module only prints.
+Sections (``--section``, comma-separated; default all): tiers, demand, carter, segmentation,
+priorities (App 9 and East Midlands), thames_valley, finance, east_midlands, risk_sharing,
+binding_decisions, fitness_for_purpose, survey, designation_criteria, benchmarking, catalogue.
+Demand comes from :func:`hna.appraisal.appraisal_demand` and every number from
+:func:`hna.appraisal.appraise_footprint`; this module only prints.
 Output formats:
 
 - ``table`` (default): one heading per table, then the columns a reader needs first;
@@ -22,14 +25,14 @@ from typing import Annotated, Any
 import typer
 
 from hna.cli.app import app, fail
-from hna.errors import HnaError
+from hna.errors import HnaError, ParameterError
 
 
 def render(appraisal, names: list[str], fmt: str) -> str:
     """The appraisal's tables ``names`` as text in ``fmt`` (table, csv or json)."""
     import pandas as pd
 
-    from hna.commissioning import TITLES, flatten_lists
+    from hna.appraisal import TITLES, flatten_lists
     from hna.report_io import format_table, json_records, plain
 
     if fmt == "json":
@@ -56,7 +59,7 @@ def render(appraisal, names: list[str], fmt: str) -> str:
         out.append("")
     notes = []
     if m["services_without_cost"]:
-        notes.append("Services without a cost (left out of the finance tables): "
+        notes.append("Services without a cost (marked 'no cost' in the finance tables): "
                      + ", ".join(m["services_without_cost"]) + ".")
     if m["services_not_segmented"]:
         notes.append("Services without a segmentation entry: "
@@ -75,32 +78,38 @@ def _empty_note(name: str, meta: dict[str, Any]) -> str:
 
 
 @app.command("appraise")
-def appraise_cmd(
+def appraise_cmd(  # noqa: PLR0913 - typer maps each command-line option to one argument
     footprint: Annotated[str, typer.Option("--footprint", "-f", help="GSS code (E92000001, E40.., E12.., E54.., LAD), custom footprint code, or name.")],
     year: Annotated[int, typer.Option("--year", help="Base year.")] = 2025,
     horizon: Annotated[int, typer.Option("--horizon", help="Last year of the projection.")] = 2030,
     services: Annotated[str, typer.Option("--services", help="Comma-separated service ids (default: the whole catalogue).")] = "",
-    section: Annotated[str, typer.Option("--section", help="Comma-separated: tiers, demand, carter, segmentation, priorities, thames_valley, finance (default all).")] = "",
+    section: Annotated[str, typer.Option("--section", help="Comma-separated: tiers, demand, carter, segmentation, priorities, thames_valley, finance, east_midlands, risk_sharing, binding_decisions, fitness_for_purpose, survey, designation_criteria, benchmarking, catalogue (default all).")] = "",
     growth: Annotated[float, typer.Option("--non-demographic-growth", help="Annual growth of spend beyond demand, a fraction (0.02 = 2%).")] = 0.0,
     no_qipp: Annotated[bool, typer.Option("--no-qipp", help="Leave QIPP out (spend after QIPP = do nothing).")] = False,
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws for demand intervals (0 = expected values only).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the draws.")] = 1,
+    edges: Annotated[str, typer.Option("--edges", help="Band-edge rule for tiers and the Carter 1m/6m boundaries: lower_inclusive or upper_inclusive (default from parameters/tiers.yaml).")] = "",
+    hiv_tolerance: Annotated[float | None, typer.Option("--hiv-tolerance", help="HIV risk-share tolerance in percent (the seed's 2 or 3; default 3).")] = None,
+    benchmark_values: Annotated[Path | None, typer.Option("--benchmark-values", help="CSV of Appendix 14 measures: measure, year, services_meeting, services, value, text.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
-    """Commissioning appraisal of a footprint: its tier under each scheme, the Carter rules,
-    segmentation, App 9 priorities, Thames Valley scores, and do-nothing spend with QIPP.
-    """
+    """Commissioning appraisal of a footprint: tiers, Carter rules, frameworks and money."""
     try:
-        from hna.commissioning import appraise_footprint, parse_sections
+        from hna.appraisal import appraisal_demand, appraise_footprint, parse_sections
         from hna.report_io import check_format, emit
 
         check_format(fmt)
         names = parse_sections(section or None)
         svc_list = [s.strip() for s in services.split(",") if s.strip()] or None
-        result = appraise_footprint(footprint, year=year, horizon=horizon, services=svc_list,
+        if horizon < year:
+            raise ParameterError("the horizon is before the base year", field="--horizon",
+                                 value=horizon, hint=f"Give a horizon of {year} or later")
+        demand = appraisal_demand(footprint, svc_list, range(year, horizon + 1), draws, seed)
+        result = appraise_footprint(footprint, demand, year, horizon, svc_list,
                                     non_demographic_growth=growth, qipp=not no_qipp,
-                                    draws=draws, seed=seed)
+                                    edges=edges or None, hiv_tolerance=hiv_tolerance,
+                                    benchmark_values=benchmark_values)
         emit(render(result, names, fmt), output)
     except HnaError as exc:
         fail(exc)

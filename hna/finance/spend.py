@@ -1,4 +1,4 @@
-"""Money: do-nothing spend, QIPP, gap to allocation, waterfall decomposition, risk sharing.
+"""Spend projections: do-nothing spend, QIPP, gap to allocation, waterfall decomposition.
 
 Seeds: F003 (NHS England South, "Specialised Commissioning and STPs", 2016/17, 'Finance and QIPP
 Delivery'); F001 (Carter review 2006, Appendix 5 case studies 1, 6, 8, 10); F004 (East Midlands
@@ -16,19 +16,18 @@ Pipeline::
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from importlib import resources
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from hna.errors import DataError, ParameterError
+from hna.finance._common import need as _need
+from hna.finance._common import numbers as _numbers
+from hna.finance._common import rate as _rate
+from hna.finance._common import year_path as _path
 
 __all__ = [
-    "HIV_BANDS",
-    "BINDING_RULES",
     "DECOMPOSITION_ORDER",
     "do_nothing",
     "qipp_schedule",
@@ -36,32 +35,7 @@ __all__ = [
     "project_spend",
     "gap_to_allocation",
     "decompose",
-    "commissioner_shares",
-    "risk_share_overperformance",
-    "binding_decision",
-    "east_midlands_spend",
 ]
-
-#: Graduated over-performance bands of the London HIV consortium (F001 case study 1):
-#: (width in percentage points over baseline, commissioner share of that slice).
-HIV_BANDS: tuple[tuple[float, float], ...] = ((1.0, 0.25), (1.0, 0.50), (1.0, 0.75), (math.inf, 1.0))
-
-#: Binding-decision rules of F001 case studies 1, 6 and 10.
-BINDING_RULES: dict[str, dict[str, Any]] = {
-    "six_of_eight": {
-        "kind": "count", "min_in_favour": 6, "voters": 8,
-        "source": "F001 case study 1 (NWL LSCG): 'if 6 PCTs agree the decision is binding on the other 2 PCTs'",
-    },
-    "seventy_percent": {
-        "kind": "share", "threshold": 0.70,
-        "source": "F001 case study 6 (Thames Valley LSCG): 'if 70% of PCTs agree the rest must accept and fund'",
-    },
-    "weighted_75": {
-        "kind": "weighted", "threshold": 0.75,
-        "source": "F001 case study 10 (Northern SCG): vote 'based on unified weighted capitation shares ... "
-                  "carried if 75% or more of the eligible votes are cast in favour'",
-    },
-}
 
 #: Default order of the multiplicative waterfall decomposition.
 DECOMPOSITION_ORDER: tuple[str, ...] = ("population", "non_demographic", "qipp")
@@ -69,59 +43,6 @@ _FACTOR = {"population": "demographic_factor", "non_demographic": "non_demograph
            "qipp": "qipp_factor"}
 _LABEL = {"population": "Population growth", "non_demographic": "Non-demographic growth",
           "qipp": "QIPP"}
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-
-
-def _need(df: Any, cols: Sequence[str], source: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise DataError("expected a DataFrame", source=source, value=type(df).__name__)
-    for c in cols:
-        if c not in df.columns:
-            raise DataError("missing column", source=source, field=c,
-                            hint=f"Columns needed: {', '.join(cols)}")
-    return df
-
-
-def _numbers(df: pd.DataFrame, col: str, source: str, *, positive: bool = False,
-             nonneg: bool = True) -> pd.Series:
-    v = pd.to_numeric(df[col], errors="coerce").astype(float)
-    bad = v.isna() | ~np.isfinite(v)
-    if positive:
-        bad |= v <= 0
-    elif nonneg:
-        bad |= v < 0
-    if bad.any():
-        what = "positive" if positive else ("non-negative" if nonneg else "finite")
-        raise DataError(f"must be {what} numbers", source=source, field=col,
-                        value=df.loc[bad, col].iloc[0])
-    return v
-
-
-def _rate(x: Any, field: str, lo: float = -1.0, hi: float = 1.0) -> float:
-    try:
-        r = float(x)
-    except (TypeError, ValueError):
-        raise ParameterError("must be a number (a fraction, e.g. 0.015 for 1.5%)", field=field,
-                             value=x) from None
-    if not math.isfinite(r) or not lo <= r <= hi:
-        raise ParameterError(f"must be a fraction in [{lo:g}, {hi:g}] (e.g. 0.015 for 1.5%)",
-                             field=field, value=x)
-    return r
-
-
-def _path(values: Any, n: int, field: str, lo: float = 0.0, hi: float = 1.0) -> list[float]:
-    """A scalar or a sequence for n years (the last value repeats)."""
-    if n <= 0:
-        return []
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray | pd.Series):
-        return [_rate(values, field, lo, hi)] * n
-    seq = [_rate(v, f"{field}[{i}]", lo, hi) for i, v in enumerate(list(values))]
-    if not seq:
-        raise ParameterError("needs at least one value", field=field)
-    return (seq + [seq[-1]] * n)[:n]
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,7 +146,7 @@ def do_nothing(
 # QIPP
 
 
-def qipp_schedule(
+def qipp_schedule(  # noqa: PLR0913 - the eight keyword-only settings are F003's own figures
     years: int | Sequence[int],
     *,
     transactional_year1: float = 0.015,
@@ -261,6 +182,16 @@ def qipp_schedule(
 
     Args:
         years: number of plan years (labelled 1..n) or the year labels (e.g. 2017..2020).
+        transactional_year1: transactional QIPP in plan year one (F003: 1.5%).
+        transactional_later: transactional QIPP in later years, a rate or per-year sequence
+            (F003: "no more than 1%").
+        transactional_cap: the most transactional QIPP allowed after year one (1%).
+        transformational_year1: part-year transformational QIPP in year one (F003: 1.5%).
+        transformational_later: later transformational rates (default total_target -
+            transactional_later).
+        total_target: QIPP a year across both kinds (F003: "c3%").
+        part_year_fraction: share of the year the year-one schemes run (0.5: mid-year).
+        cumulation: ``compound`` or ``additive``.
 
     Returns:
         DataFrame ``year, plan_year, transactional, transformational,
@@ -492,239 +423,3 @@ def decompose(
     out["base_year"] = base_year
     out["year"] = y
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# risk sharing
-
-
-def commissioner_shares(
-    population: pd.DataFrame,
-    usage: pd.DataFrame,
-    *,
-    window: int = 3,
-    year: int | None = None,
-    threshold: float = 0.2,
-    basis: str = "relative",
-    budget: float | None = None,
-) -> pd.DataFrame:
-    """Commissioner shares by weighted population vs rolling average usage (F001 case studies).
-
-    NORCOM (F001 case study 8): "a 'commissioner shares' analysis ... showing the impact on PCTs
-    by weighted population and by historical usage ... highlights where there are significant
-    inequities"; London consortia (case study 1): "risk sharing between commissioners is based
-    on a 3 year rolling average of activity".
-
-    population share_i = w_i / sum(w); usage share_i = mean activity_i over the ``window`` years
-    ending in ``year`` / sum over commissioners. A commissioner is flagged when
-    |usage share - population share| > threshold (``basis='absolute'``, share points) or when
-    |usage share / population share - 1| > threshold (``basis='relative'``, default 20%). The
-    seeds give no threshold: it is a parameter.
-
-    Args:
-        population: ``commissioner, weighted_population``.
-        usage: ``commissioner, year, activity`` (a commissioner-year with no row counts as 0).
-        budget: if given, the amount each commissioner would pay on each basis.
-
-    Returns:
-        DataFrame: ``commissioner, weighted_population, population_share, mean_activity,
-        usage_share, difference, relative_difference, flagged`` (+ ``by_population``,
-        ``by_usage`` with a budget), with attribute ``attrs['years']``.
-    """
-    _need(population, ["commissioner", "weighted_population"], "population")
-    _need(usage, ["commissioner", "year", "activity"], "usage")
-    if basis not in ("relative", "absolute"):
-        raise ParameterError("must be 'relative' or 'absolute'", field="basis", value=basis)
-    thr = _rate(threshold, "threshold", 0, 10)
-    if not isinstance(window, int) or window < 1:
-        raise ParameterError("must be a whole number of years >= 1", field="window", value=window)
-    pop = population.copy()
-    pop["weighted_population"] = _numbers(pop, "weighted_population", "population")
-    if pop["commissioner"].duplicated().any():
-        raise DataError("one row per commissioner expected", source="population",
-                        field="commissioner")
-    if pop["weighted_population"].sum() <= 0:
-        raise DataError("weighted populations sum to zero", source="population",
-                        field="weighted_population")
-    u = usage.copy()
-    u["activity"] = _numbers(u, "activity", "usage")
-    unknown = sorted(set(u["commissioner"]) - set(pop["commissioner"]))
-    if unknown:
-        raise DataError("commissioner not in the population table", source="usage",
-                        field="commissioner", value=unknown[0])
-    last = int(u["year"].max()) if year is None else int(year)
-    years = list(range(last - window + 1, last + 1))
-    missing = [y for y in years if y not in set(u["year"])]
-    if missing:
-        raise DataError(f"the {window}-year window needs activity for every year", source="usage",
-                        field="year", value=missing[0])
-    win = u[u["year"].isin(years)]
-    mean = win.groupby("commissioner")["activity"].sum() / window
-    out = pop[["commissioner", "weighted_population"]].copy()
-    out["population_share"] = out["weighted_population"] / out["weighted_population"].sum()
-    out["mean_activity"] = out["commissioner"].map(mean).fillna(0.0)
-    total = out["mean_activity"].sum()
-    if total <= 0:
-        raise DataError("no activity in the window", source="usage", field="activity")
-    out["usage_share"] = out["mean_activity"] / total
-    out["difference"] = out["usage_share"] - out["population_share"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["relative_difference"] = out["usage_share"] / out["population_share"] - 1.0
-    measure = out["difference"] if basis == "absolute" else out["relative_difference"]
-    out["flagged"] = measure.abs() > thr
-    if budget is not None:
-        b = float(budget)
-        out["by_population"] = b * out["population_share"]
-        out["by_usage"] = b * out["usage_share"]
-    out.attrs["years"] = years
-    return out.reset_index(drop=True)
-
-
-def risk_share_overperformance(
-    over_baseline: float | Sequence[float],
-    *,
-    bands: Sequence[tuple[float, float]] = HIV_BANDS,
-    baseline: float | None = None,
-) -> dict[str, float] | pd.DataFrame:
-    """Split over-performance above a contract baseline between commissioner and provider.
-
-    London HIV consortium (F001 case study 1): "for the first 1% it is a 25%/75% contribution
-    from commissioner/provider; for the second 1% it is 50%/50%; for the third it is 75%/25%
-    commissioner/provider; and for over 3% it is all paid by the commissioner".
-
-    commissioner = sum over bands of share_b x (the part of ``over_baseline`` in band b);
-    provider = over_baseline - commissioner. At 2.5%: 0.25 + 0.5 + 0.75 x 0.5 = 1.125 and
-    1.375; at 4%: 0.25 + 0.5 + 0.75 + 1 = 2.5 and 1.5.
-
-    Args:
-        over_baseline: activity cost above baseline, in percent of baseline (2.5 = 2.5%);
-            a number or a sequence.
-        bands: (width in percentage points, commissioner share) in order; the last width may be
-            ``inf``. Default :data:`HIV_BANDS`.
-        baseline: contract baseline value; when given, money amounts are added.
-
-    Returns:
-        for a number, a dict ``over_baseline, commissioner, provider`` (percentage points,
-        + ``commissioner_value``, ``provider_value`` with a baseline); for a sequence, a
-        DataFrame with those columns.
-    """
-    checked = []
-    for i, (w, s) in enumerate(bands):
-        if not (w > 0) or not 0 <= s <= 1:
-            raise ParameterError("each band needs width > 0 and a share in [0, 1]",
-                                 field=f"bands[{i}]", value=(w, s))
-        checked.append((float(w), float(s)))
-    if not math.isinf(checked[-1][0]):
-        checked.append((math.inf, checked[-1][1]))
-    scalar = np.isscalar(over_baseline)
-    xs = np.atleast_1d(np.asarray(over_baseline, dtype=float))
-    if (~np.isfinite(xs)).any() or (xs < 0).any():
-        raise ParameterError(
-            "over-performance must be a non-negative percentage of baseline",
-            field="over_baseline", value=over_baseline,
-            hint="Under-performance is not covered by the graduated arrangement")
-    comm = np.zeros_like(xs)
-    lower = 0.0
-    for w, s in checked:
-        upper = lower + w
-        comm += s * np.clip(xs - lower, 0.0, upper - lower if math.isfinite(upper) else np.inf)
-        lower = upper
-    out = pd.DataFrame({"over_baseline": xs, "commissioner": comm, "provider": xs - comm})
-    if baseline is not None:
-        out["commissioner_value"] = out["commissioner"] / 100.0 * float(baseline)
-        out["provider_value"] = out["provider"] / 100.0 * float(baseline)
-    if scalar:
-        return {k: float(v) for k, v in out.iloc[0].items()}
-    return out
-
-
-def binding_decision(
-    votes: Mapping[str, bool | None] | Sequence[bool | None],
-    rule: str = "six_of_eight",
-    *,
-    weights: Mapping[str, float] | None = None,
-) -> dict[str, Any]:
-    """Is a collective commissioning decision binding on all members?
-
-    Rules (:data:`BINDING_RULES`):
-
-    - ``six_of_eight``: at least 6 of exactly 8 PCTs in favour (NWL LSCG, F001 case study 1);
-    - ``seventy_percent``: at least 70% of PCTs in favour (Thames Valley, case study 6);
-    - ``weighted_75``: at least 75% of capitation-weighted votes in favour (Northern SCG,
-      case study 10); needs ``weights``.
-
-    A vote of ``None`` (abstention) counts as a voter not in favour.
-
-    Returns:
-        dict ``binding, rule, in_favour, voters, share, threshold, source``.
-    """
-    if rule not in BINDING_RULES:
-        raise ParameterError("unknown binding rule", field="rule", value=rule,
-                             hint=f"Use one of: {', '.join(BINDING_RULES)}")
-    spec = BINDING_RULES[rule]
-    if isinstance(votes, Mapping):
-        names, vals = list(votes), list(votes.values())
-    else:
-        vals = list(votes)
-        names = [str(i) for i in range(len(vals))]
-    for n, v in zip(names, vals, strict=True):
-        if v is not None and not isinstance(v, bool | np.bool_):
-            raise ParameterError("votes must be True, False or None", field=f"votes[{n}]", value=v)
-    if not vals:
-        raise ParameterError("no votes", field="votes")
-    yes = [bool(v) for v in vals]
-    n_yes, n = sum(yes), len(yes)
-    if spec["kind"] == "count":
-        if n != spec["voters"]:
-            raise ParameterError(f"the rule is for {spec['voters']} PCTs", field="votes", value=n,
-                                 hint="Use seventy_percent or weighted_75 for other group sizes")
-        share = n_yes / n
-        binding = n_yes >= spec["min_in_favour"]
-        threshold = spec["min_in_favour"] / spec["voters"]
-    elif spec["kind"] == "share":
-        share = n_yes / n
-        threshold = spec["threshold"]
-        binding = share >= threshold - 1e-12
-    else:
-        if weights is None or not isinstance(votes, Mapping):
-            raise ParameterError("the weighted rule needs votes by name and weights by name",
-                                 field="weights")
-        missing = [k for k in names if k not in weights]
-        if missing:
-            raise ParameterError("no weight for this voter", field=f"weights[{missing[0]}]")
-        w = np.array([float(weights[k]) for k in names])
-        if (~np.isfinite(w)).any() or (w < 0).any() or w.sum() <= 0:
-            raise ParameterError("weights must be non-negative with a positive sum", field="weights")
-        share = float(w[np.array(yes)].sum() / w.sum())
-        threshold = spec["threshold"]
-        binding = share >= threshold - 1e-12
-    return {"binding": bool(binding), "rule": rule, "in_favour": n_yes, "voters": n,
-            "share": share, "threshold": threshold, "source": spec["source"]}
-
-
-# --------------------------------------------------------------------------------------------
-# bundled example: East Midlands SCG 2008/09
-
-
-_EM_TABLES = {"pct": "pct", "provider": "provider", "service": "service", "investments": "case"}
-
-
-def east_midlands_spend(table: str = "pct") -> pd.DataFrame:
-    """East Midlands SCG 2008/09 income and expenditure (F004), GBP thousands.
-
-    Args:
-        table: ``pct`` (income by the 9 PCTs), ``provider`` (expenditure by provider),
-            ``service`` (expenditure by service; services over GBP 5m, the rest as 'Other'), each
-            totalling 500,838; or ``investments`` (2009/10 priority investments: in-year
-            ``total_2009_10_gbp_thousands`` 4,402 and ``full_year_effect_gbp_thousands`` 6,613).
-
-    Returns:
-        DataFrame ``<table>, spend_gbp_thousands`` (for ``investments``: ``case`` and the two
-        columns). Provenance: ``hna/data/PROVENANCE_east_midlands.md``.
-    """
-    if table not in _EM_TABLES:
-        raise ParameterError("unknown table", field="table", value=table,
-                             hint=f"Use one of: {', '.join(_EM_TABLES)}")
-    name = f"east_midlands_2008_09_{table}.csv"
-    with resources.files("hna").joinpath("data", name).open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh)
