@@ -1,6 +1,6 @@
 """Benchmark: Nordpred fit + projection on the Norwegian colon cancer example.
 
-Times ``hna.nordpred.nordpred`` with the automatic choice of the number of periods and of the
+Times ``hna.incidence.nordpred.nordpred`` with the automatic choice of the number of periods and of the
 recent trend (power5 link, start ages 20-24 / 25-29, cuttrend 0, .25, .5, .75, .75), which is
 one power5 fit plus the two log-link fits of the trend test. Reference: the nordpred R package
 takes about 0.05 s for four such calls (about 0.0125 s each).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hna.nordpred import nordpred
+from hna.incidence.nordpred import nordpred
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "nordpred"
 R_SECONDS_FOR_FOUR = 0.05

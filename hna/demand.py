@@ -255,7 +255,7 @@ _NORDPRED_GROUPS = [f"{lo}-{lo + 4}" for lo in range(0, 85, 5)] + ["85+"]
 
 
 def _nordpred_multipliers(svc: Service, grid: pd.DataFrame, variant: str) -> np.ndarray:
-    from hna.nordpred import nordpred
+    from hna.incidence.nordpred import nordpred
     from hna.population import growth_factors
 
     proj = svc.projection

@@ -240,9 +240,12 @@ def test_unknown_projection_method():
 
 
 def test_nordpred_is_reexported(monkeypatch):
-    nordpred_module = pytest.importorskip(
-        "hna.nordpred", reason="hna/nordpred.py is written by another engineer; not present yet"
-    )
+    import sys
+
+    import hna.incidence.nordpred  # noqa: F401 - loaded already; leaves the wrapper in place
+
+    nordpred_module = sys.modules["hna.incidence.nordpred"]
+    assert callable(incidence.nordpred) and incidence.nordpred is not nordpred_module
     calls = []
     monkeypatch.setattr(nordpred_module, "nordpred", lambda *a, **k: calls.append((a, k)) or 7)
     assert incidence.nordpred(1, x=2) == 7

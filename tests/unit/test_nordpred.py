@@ -1,4 +1,4 @@
-"""Tests for hna.nordpred (Nordpred age-period-cohort projection, Moller et al. 2003).
+"""Tests for hna.incidence.nordpred (Nordpred age-period-cohort projection, Moller et al. 2003).
 
 Two kinds of reference:
 
@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from hna.errors import DataError, ParameterError
-from hna.nordpred import AGE_GROUPS, WORLD_STANDARD, Power5RateLink, nordpred
+from hna.incidence.nordpred import AGE_GROUPS, WORLD_STANDARD, Power5RateLink, nordpred
 
 REF_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "nordpred"
 needs_reference = pytest.mark.skipif(

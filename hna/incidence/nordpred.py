@@ -89,27 +89,34 @@ class Power5RateLink(Link):
     """
 
     def __init__(self, person_years: np.ndarray) -> None:
+        """Store the person-years of each observation (the link's offset)."""
         self.person_years = np.asarray(person_years, dtype=float)
 
     def _rate(self, mu: np.ndarray) -> np.ndarray:
         return np.maximum(np.asarray(mu, dtype=float), _EPS) / self.person_years
 
     def __call__(self, p: np.ndarray) -> np.ndarray:
+        """Linear predictor ``(mu / person_years) ** (1/5)``."""
         return self._rate(p) ** 0.2
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Mean ``person_years x z ** 5`` (kept positive)."""
         return np.maximum(_EPS, self.person_years * np.asarray(z, dtype=float) ** 5)
 
     def deriv(self, p: np.ndarray) -> np.ndarray:
+        """First derivative of the link with respect to the mean."""
         return 0.2 * self._rate(p) ** -0.8 / self.person_years
 
     def deriv2(self, p: np.ndarray) -> np.ndarray:
+        """Second derivative of the link with respect to the mean."""
         return -0.16 * self._rate(p) ** -1.8 / self.person_years**2
 
     def inverse_deriv(self, z: np.ndarray) -> np.ndarray:
+        """Derivative of the inverse link with respect to the linear predictor."""
         return np.maximum(_EPS, 5.0 * self.person_years * np.asarray(z, dtype=float) ** 4)
 
     def inverse_deriv2(self, z: np.ndarray) -> np.ndarray:
+        """Second derivative of the inverse link."""
         return 20.0 * self.person_years * np.asarray(z, dtype=float) ** 3
 
 
@@ -189,7 +196,7 @@ class NordpredResult:
             raise ParameterError(
                 f"the standard needs one weight for each of the {N_AGE_GROUPS} age groups",
                 field="standard", value=standard,
-                hint="Pass 18 weights for 0-4 ... 80-84, 85+ (e.g. hna.nordpred.WORLD_STANDARD)",
+                hint="Pass 18 weights for 0-4 ... 80-84, 85+ (e.g. hna.incidence.nordpred.WORLD_STANDARD)",
             )
         if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ParameterError(
@@ -361,9 +368,10 @@ class _Window:
         return N_AGE_GROUPS - age + period - self.n_observed + self.n_use
 
     def design(self, *, period_factor: bool, squared: bool = False) -> np.ndarray:
-        """Columns: age dummies, drift (period number), [period^2], period dummies for the 2nd
-        to the second-last period, cohort dummies for the 2nd to the second-last cohort.
+        """Design matrix of the age-drift-period-cohort model.
 
+        Columns: age dummies, drift (period number), [period^2], period dummies for the 2nd
+        to the second-last period, cohort dummies for the 2nd to the second-last cohort.
         Dropping the first and last period and cohort dummies sets those effects to zero:
         the identification of the R package, where they are aliased in this column order.
         """
@@ -431,8 +439,10 @@ def _fit_glm(y: np.ndarray, x: np.ndarray, pyr: np.ndarray, link: str,
 
 
 def _start(y: np.ndarray, x: np.ndarray, pyr: np.ndarray, link: str) -> np.ndarray:
-    """Starting values: one weighted least-squares step of the linear predictor on smoothed
-    crude rates ``(y + 0.5) / pyr`` (fifth root or log), weighted as in the first IRLS step.
+    """Starting values: one weighted least-squares step of the linear predictor.
+
+    Fitted to smoothed crude rates ``(y + 0.5) / pyr`` (fifth root or log), weighted as in the
+    first IRLS step.
     """
     mu = y + 0.5
     if link == "power5":
@@ -468,8 +478,9 @@ class _Fitter:
         return self._fits[key]
 
     def recent_pvalue(self, n_use: int) -> float:
-        """Likelihood-ratio test of a squared period term in the log-link age-drift-cohort
-        model (no period factor), on 1 degree of freedom.
+        """Likelihood-ratio p-value of a squared period term (1 degree of freedom).
+
+        Tested in the log-link age-drift-cohort model (no period factor).
         """
         win = _Window(self.n_observed, n_use, self.start_est)
         y, pyr = win.response(self.cases), win.response(self.pyr[:, :self.n_observed])
