@@ -28,7 +28,7 @@ Evidence (docs/methods/sarcoma_evidence.md):
   one drift) on the yearly Scottish counts 1994-2018, its standard error inflated by the square
   root of the Pearson dispersion when above 1. Hindcast: fit 1994-2013, predict 2014-2018 with
   the observed person-years; compared with constant 2009-2013 rates and with Nordpred
-  (``hna.nordpred``, four observed five-year periods, power5 link).
+  (``hna.incidence.nordpred``, four observed five-year periods, power5 link).
 
 It writes:
 
@@ -255,7 +255,7 @@ def _periods(s: pd.DataFrame, value: str, first: int, n: int) -> pd.DataFrame:
 
 def hindcast(series: pd.DataFrame, site: str) -> dict:
     """Fit 1994-2013, predict 2014-2018: constant 2009-13 rates, drift, Nordpred."""
-    from hna.nordpred import nordpred
+    from hna.incidence.nordpred import nordpred
 
     s = series[series["site"] == site]
     obs = s[s["year"] >= 2014]
