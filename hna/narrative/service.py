@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -133,19 +134,26 @@ def centres_table(assessment) -> pd.DataFrame:
 def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataFrame:
     """In-centre haemodialysis stations and sessions needed by year (dialysis services).
 
-    Uses :func:`hna.prevalence.stations_needed` on the mean and the 97.5% quantile of the
-    projected in-centre haemodialysis patients; ``capacity`` passes sessions per week, shifts per
-    day and days per week through.
+    Uses :func:`hna.prevalence.capacity.stations_columns` (the one place of the arithmetic) on
+    the mean and the 97.5% quantile of the projected in-centre haemodialysis patients, at the
+    planned ``occupancy`` (default 0.85); ``capacity`` passes sessions per week, shifts per day,
+    days per week and ``occupancy`` through.
     """
-    from hna.prevalence import sessions_per_week, stations_needed
+    from hna.prevalence import patients_per_station, sessions_per_week
+    from hna.prevalence.capacity import DEFAULT_OCCUPANCY, stations_columns
 
+    occupancy = capacity.pop("occupancy", DEFAULT_OCCUPANCY)
     s = result.headline(area_code)
     mean = s["mean"] if s["mean"].notna().any() else s["expected"]
     out = pd.DataFrame({"Year": s["year"].astype(int), "ICHD patients (mean)": mean.round(0).astype(int)})
-    out["Stations needed (mean)"] = [int(stations_needed(v, **capacity)) for v in mean]
-    if "q0.975" in s and s["q0.975"].notna().any():
-        out["Stations needed (97.5% quantile)"] = [int(stations_needed(v, **capacity))
-                                                   for v in s["q0.975"]]
+    upper = s["q0.975"] if "q0.975" in s else pd.Series(np.nan, index=s.index)
+    st = stations_columns(pd.DataFrame({"mean": mean.to_numpy(), "q0.975": upper.to_numpy()}),
+                          patients_per_station=patients_per_station(**capacity),
+                          occupancy=occupancy)
+    out["Stations needed (mean)"] = st["stations_on_mean"].to_numpy()
+    if "stations_on_upper" in st:
+        out["Stations needed (97.5% quantile)"] = st["stations_on_upper"].to_numpy()
+    out["Station occupancy"] = occupancy
     out["Sessions per week (mean)"] = [round(float(sessions_per_week(v))) for v in mean]
     return out
 
