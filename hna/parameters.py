@@ -20,12 +20,16 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from hna.errors import ParameterError
 
 __all__ = [
+    "MAX_YAML_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
     "PARAMETERS_DIR",
     "SOURCE_KINDS",
     "Source",
     "StrictModel",
     "display_path",
     "field_path",
+    "parse_yaml_text",
     "read_yaml",
     "validation_error",
     "read_parameter_file",
@@ -42,9 +46,14 @@ SOURCE_KINDS = ("published", "derived", "assumption", "calibrated", "inferred")
 
 
 class StrictModel(BaseModel):
-    """The base of every parameter model: unknown keys are errors and instances are frozen."""
+    """The base of every parameter model.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Unknown keys are errors, instances are frozen, and no number may be infinite or NaN
+    (YAML's ``.inf`` and ``.nan`` are refused by every parameter model, at validation and at
+    use alike).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(StrictModel):
@@ -109,9 +118,126 @@ def display_path(path: Path | str) -> str:
         return str(p)
 
 
+#: Largest parameter file read (bytes).
+MAX_YAML_BYTES = 5_000_000
+#: Largest number of values a parameter file may hold once aliases are expanded.
+MAX_YAML_NODES = 200_000
+#: Deepest nesting of mappings and lists in a parameter file.
+MAX_YAML_DEPTH = 40
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.first, self.second = key, first, second
+
+
+class _TooBig(yaml.YAMLError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys and checks the document's expanded size.
+
+    Aliases are not copied by PyYAML, so a "billion laughs" document parses quickly but
+    expands to billions of values when anything walks it; the composed node graph is measured
+    (counting each alias as the nodes it expands to) before any Python object is built.
+    """
+
+    def compose_document(self) -> yaml.Node | None:  # noqa: D102 - PyYAML hook
+        node = super().compose_document()
+        if node is not None:
+            _check_expanded_size(node)
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # noqa: D102
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # the base class reports unhashable keys
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _DuplicateKey(key, seen[key], line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Refuse documents that expand to more than MAX_YAML_NODES values or MAX_YAML_DEPTH levels.
+
+    Sizes are computed once per distinct node (memoised), so the check is linear in the size of
+    the file even for an alias bomb.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while todo:  # iterative post-order walk over distinct nodes
+        node, done = todo.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in size:
+            continue
+        size[id(node)] = -1  # visiting
+        todo.append((node, True))
+        for child in _children(node):
+            if id(child) not in size:
+                todo.append((child, False))
+    for node in order:
+        kids = _children(node)
+        size[id(node)] = 1 + sum(max(size.get(id(k), 1), 1) for k in kids)
+        depth[id(node)] = 1 + max((depth.get(id(k), 1) for k in kids), default=0)
+        if size[id(node)] > MAX_YAML_NODES:
+            raise _TooBig(f"the document expands to more than {MAX_YAML_NODES:,} values "
+                          "(aliases such as *a repeat their anchor's values)")
+        if depth[id(node)] > MAX_YAML_DEPTH:
+            raise _TooBig(f"the document nests deeper than {MAX_YAML_DEPTH} levels")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def parse_yaml_text(text: str, *, source: str) -> Any:
+    """Parse YAML text with hna's rules (see :func:`read_yaml`), for files and inline strings.
+
+    Raises:
+        ParameterError: malformed YAML, duplicate keys (naming both lines), or a document too
+            large or deep once aliases are expanded.
+    """
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except _DuplicateKey as exc:
+        raise ParameterError(
+            f"duplicate key '{exc.key}' at lines {exc.first} and {exc.second}", source=source,
+            field=str(exc.key),
+            hint="A key may appear once in each mapping: delete one of the two lines",
+        ) from None
+    except _TooBig as exc:
+        raise ParameterError(
+            f"refused: {exc}", source=source,
+            hint="Parameter files are small: remove repeated aliases or deep nesting",
+        ) from None
+
+
 def read_yaml(path: str | Path, *, source: str | None = None, missing_hint: str | None = None,
               mapping: bool = True) -> Any:
-    """Parse a YAML file safely (``yaml.safe_load``).
+    """Parse a YAML file safely (PyYAML's safe loader with hna's rules).
+
+    The rules, the same wherever hna reads YAML: a key may appear only once in a mapping (a
+    repeated key is an error naming both lines, not "last one wins"); the file may be at most
+    :data:`MAX_YAML_BYTES` bytes, and expand (aliases included) to at most
+    :data:`MAX_YAML_NODES` values nested at most :data:`MAX_YAML_DEPTH` deep.
 
     Args:
         path: the file.
@@ -120,8 +246,9 @@ def read_yaml(path: str | Path, *, source: str | None = None, missing_hint: str 
         mapping: require a mapping of keys to values at the top level.
 
     Raises:
-        ParameterError: missing or unreadable file, not UTF-8 text, malformed YAML (with line,
-            column and the YAML parser's explanation), or not a mapping.
+        ParameterError: missing or unreadable file, not UTF-8 text, too large, malformed YAML
+            (with line, column and the YAML parser's explanation), duplicate keys, too many
+            values once aliases are expanded, or not a mapping.
     """
     path = Path(path)
     source = source or str(path)
@@ -129,7 +256,10 @@ def read_yaml(path: str | Path, *, source: str | None = None, missing_hint: str 
         raise ParameterError("cannot read the file: not found", source=source,
                              hint=missing_hint or "Check the path of the parameter file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise ParameterError(f"refused: the file is larger than {MAX_YAML_BYTES:,} bytes",
+                                 source=source, hint="Parameter files are small YAML files")
+        data = parse_yaml_text(path.read_text(encoding="utf-8"), source=source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

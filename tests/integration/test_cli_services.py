@@ -89,3 +89,23 @@ def test_project_reports_centres_sustainable_with_80pc_probability():
     assert res.exit_code == 0, res.output
     assert "centres sustainable with 80% probability" in res.output
     assert "arithmetic centres floor(mean / minimum)" in res.output
+
+
+def test_validate_recognises_a_run_spec_outside_parameters_runs(tmp_path):
+    import shutil
+
+    dst = tmp_path / "mine.yaml"
+    shutil.copy(REPO / "parameters" / "runs" / "default.yaml", dst)
+    res = _run(["validate", str(dst)])
+    assert res.exit_code == 0, res.output
+    assert "run spec" in res.stdout
+
+
+def test_validate_duplicate_key_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text((REPO / "parameters" / "runs" / "default.yaml").read_text(encoding="utf-8")
+                    + "draws: 5\n", encoding="utf-8")
+    res = _run(["validate", str(path)])
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1 and "duplicate key 'draws'" in res.stderr
+    assert "Traceback" not in res.output

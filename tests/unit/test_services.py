@@ -18,8 +18,8 @@ from hna.services import (
     parameter_hash,
     scope_weights,
     service_rates,
-    validate_files,
 )
+from hna.validation import validate_files
 from tests.conftest import REPO, TEST_DATA
 
 BAD = TEST_DATA / "services"
