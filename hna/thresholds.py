@@ -331,17 +331,20 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
                              & (result.summary["year"] == now)].iloc[0]
     has_draws = not result.draws.empty
     lcol = level_column(plan.level)
-    free = centres_table(result, None, None, level=plan.level) if has_draws else None
-    if free is not None:
-        free = free[free["area_code"] == area].set_index("year")
+    free = None
+    if has_draws:  # centres sustainable at the level, searched in the two reported years only
+        yrs = sorted({now, horizon})
+        mat = result.draws_matrix(area)[[result.years.index(y) for y in yrs]]
+        free = viability(mat, m, None, seed=int(result.meta.get("seed", 1) or 0), years=yrs,
+                         level=plan.level).set_index("year")["centres_sustainable_at_level"]
     n_centres = plan.n_centres
     if n_centres is None:
-        n_centres = (max(1, int(free.loc[now, lcol])) if free is not None
+        n_centres = (max(1, int(free.loc[now])) if free is not None
                      else max(1, int(centres_sustainable(row_now["mean"], m))))
     table = centres_table(result, n_centres, plan.shares, level=plan.level, split=plan.split)
     table = table[table["area_code"] == area].reset_index(drop=True)
     if free is not None:
-        table[lcol] = table["year"].map(free[lcol]).astype("Int64")
+        table[lcol] = table["year"].map(free).astype("Int64")
 
     eng_crude = national_crude_rate(national, now)
     plan_pop = planning_population(m, eng_crude)

@@ -127,16 +127,19 @@ def _viable_stats(row: np.ndarray, m: float, k: int, shares: Sequence[float] | N
 
 
 def _k_at_level(row: np.ndarray, m: float, level: float, seed: int, key: int) -> int:
-    """Largest k (equal shares) with P(every centre >= m) >= level; 0 if not even one."""
-    best = 0
-    k_max = max(1, int(np.floor(row.max() / m + _EPS)))
-    for k in range(1, k_max + 1):
-        p, _ = _viable_stats(row, m, k, None, seed, key)
-        if p >= level:
-            best = k
-        elif k > max(best, 1) + 2:  # P falls with k: stop well past the last success
-            break
-    return best
+    """Largest k (equal shares) with P(every centre >= m) >= level; 0 if not even one.
+
+    Bisection on k: P(0) = 1, and P(k) = 0 for ``k > max(N) / m`` (every centre needs m), so
+    the answer ``k`` satisfies ``P(k) >= level > P(k + 1)``; about log2(max N / m) allocations.
+    """
+    lo, hi = 0, max(1, int(np.floor(row.max() / m + _EPS))) + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _viable_stats(row, m, mid, None, seed, key)[0] >= level:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def viability(
