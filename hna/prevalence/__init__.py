@@ -27,7 +27,9 @@ models), :mod:`~hna.prevalence.load` (reading the file), :mod:`~hna.prevalence.t
 tables to arrays), :mod:`~hna.prevalence.simulate` (the engine), :mod:`~hna.prevalence.stock`
 (starting stock), :mod:`~hna.prevalence.capacity` (stations and sessions),
 :mod:`~hna.prevalence.calibration` (national calibration run) and
-:mod:`~hna.prevalence.validation` (tables against UK Renal Registry figures).
+:mod:`~hna.prevalence.validation` (tables against UK Renal Registry figures),
+:mod:`~hna.prevalence.ensemble` (parameter draws, vectorised expected runs) and
+:mod:`~hna.prevalence.projection` (footprint demand: anchored start, draws, Poisson events).
 """
 
 from hna.prevalence.calibration import (
@@ -39,10 +41,17 @@ from hna.prevalence.calibration import (
     prevalence_per_person,
 )
 from hna.prevalence.capacity import (
+    DEFAULT_OCCUPANCY,
     capacity_table,
     patients_per_station,
     sessions_per_week,
+    stations_columns,
     stations_needed,
+)
+from hna.prevalence.ensemble import (
+    UNCERTAIN_PARAMETERS,
+    sample_rrt_parameters,
+    simulate_rrt_ensemble,
 )
 from hna.prevalence.load import load_rrt_parameters, rrt_parameters_from_mapping
 from hna.prevalence.parameters import (
@@ -57,6 +66,7 @@ from hna.prevalence.parameters import (
     RRTParameters,
     Source,
 )
+from hna.prevalence.projection import RRTProjection, project_rrt
 from hna.prevalence.simulate import RRTSimulation, simulate_rrt, simulate_rrt_arrays
 from hna.prevalence.stock import initial_prevalent
 from hna.prevalence.transitions import entry_split, transition_matrices
@@ -86,6 +96,13 @@ __all__ = [
     "simulate_rrt_arrays",
     "initial_prevalent",
     "stations_needed",
+    "stations_columns",
+    "DEFAULT_OCCUPANCY",
+    "UNCERTAIN_PARAMETERS",
+    "sample_rrt_parameters",
+    "simulate_rrt_ensemble",
+    "project_rrt",
+    "RRTProjection",
     "patients_per_station",
     "sessions_per_week",
     "capacity_table",

@@ -100,8 +100,10 @@ def calibration_run(
     population used.
 
     Args:
+        params: model parameters (default: the shipped file).
         end_year: last year (default ``calibration.end_year``).
-        mortality_scale, transplant_scale: override the calibrated scales (for fitting).
+        mortality_scale: overrides the calibrated ``mortality.scale`` (for fitting).
+        transplant_scale: overrides the calibrated ``transplantation.scale`` (for fitting).
     """
     params = params or load_rrt_parameters()
     cal = params.calibration
@@ -187,9 +189,10 @@ def prevalence_per_person(params: RRTParameters, year: int) -> pd.DataFrame:
 
 
 def crude_incidence_multiplier(params: RRTParameters, year: int) -> float:
-    """Multiplier of the incidence rates that makes the model's crude adult RRT incidence equal
-    the published rate of ``year`` (held at the last published value after it), on the
-    calibration population.
+    """Multiplier of the incidence rates giving the published crude rate of ``year``.
+
+    The model's crude adult RRT incidence equals the published rate of ``year`` (held at the
+    last published value after it) on the calibration population.
     """
     return _calibration_multipliers(params, calibration_population(params, [year]), [year])[year]
 

@@ -68,6 +68,10 @@ def stations_needed(
 
     Args:
         ichd_patients: number(s) of in-centre HD patients (scalar, array or Series).
+        sessions_per_week: sessions each patient needs a week.
+        shifts_per_day: sessions a station runs a day.
+        days_per_week: days a week the unit runs.
+        utilisation: share (0-1] of slots that can be filled.
 
     Returns:
         Whole stations, same shape and type as ``ichd_patients``.
@@ -105,6 +109,10 @@ def capacity_table(
 
     Args:
         stock: a :func:`simulate_rrt` table (must keep ``modality``).
+        sessions_per_week: sessions each patient needs a week.
+        shifts_per_day: sessions a station runs a day.
+        days_per_week: days a week the unit runs.
+        utilisation: share (0-1] of slots that can be filled.
     """
     _require_columns(stock, ["area_code", "year", "modality", "patients"], "stock")
     by = ["area_code", "year"] + (["draw"] if "draw" in stock.columns else [])

@@ -162,11 +162,13 @@ class RRTSimulation:
 
     @property
     def stock_dims(self) -> tuple[str, ...]:
+        """Dimension names of :attr:`stock`."""
         lead = ("draw",) if self.draws else ()
         return (*lead, "year", "area_code", *[k for k in _KEEPABLE if k in self.keep])
 
     @property
     def flow_dims(self) -> tuple[str, ...]:
+        """Dimension names of :attr:`flows`."""
         lead = ("draw",) if self.draws else ()
         detail = [k for k in ("sex", "age_band") if k in self.keep]
         return (*lead, "year", "area_code", *detail, "flow")
@@ -234,7 +236,7 @@ def _reduce(
     return a.sum(axis=tuple(axes)) if axes else a
 
 
-def _run_chunk(
+def _run_chunk(  # noqa: PLR0913 - internal worker task; arrays passed explicitly
     start: np.ndarray,  # (B, M, N0) float (N0 = A*S)
     lam: np.ndarray,  # (Y, B, N0)
     arrays: list[_YearArrays],
@@ -276,7 +278,28 @@ def _run_chunk(
     return s, f
 
 
-def simulate_rrt_arrays(
+def _check_run(years: Iterable[int], draws: Any, keep: Sequence[str]
+               ) -> tuple[list[int], tuple[str, ...]]:
+    """Check the years (consecutive), draws (whole >= 0) and detail kept of a run."""
+    years = [int(y) for y in years]
+    if not years:
+        raise ParameterError("no years to simulate", field="years", value=years)
+    if any(b - a != 1 for a, b in zip(years, years[1:], strict=False)):
+        raise ParameterError(
+            "years must be consecutive and increasing", field="years", value=years
+        )
+    if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 0:
+        raise ParameterError("draws must be a whole number >= 0", field="draws", value=draws)
+    keep = tuple(keep)
+    odd = [k for k in keep if k not in _KEEPABLE]
+    if odd:
+        raise ParameterError(
+            f"cannot keep {odd[0]!r}", field="keep", value=odd[0], hint=f"Choose from {_KEEPABLE}"
+        )
+    return years, keep
+
+
+def simulate_rrt_arrays(  # noqa: PLR0913 - public API kept for callers; options keyword-only
     params: RRTParameters,
     population_by_year: pd.DataFrame,
     start_prevalent: pd.DataFrame,
@@ -297,21 +320,7 @@ def simulate_rrt_arrays(
     ``workers`` threads share the draws (default: up to the number of CPUs); results do not
     depend on it, because every block of draws has its own child SeedSequence.
     """
-    years = [int(y) for y in years]
-    if not years:
-        raise ParameterError("no years to simulate", field="years", value=years)
-    if any(b - a != 1 for a, b in zip(years, years[1:], strict=False)):
-        raise ParameterError(
-            "years must be consecutive and increasing", field="years", value=years
-        )
-    if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 0:
-        raise ParameterError("draws must be a whole number >= 0", field="draws", value=draws)
-    keep = tuple(keep)
-    odd = [k for k in keep if k not in _KEEPABLE]
-    if odd:
-        raise ParameterError(
-            f"cannot keep {odd[0]!r}", field="keep", value=odd[0], hint=f"Choose from {_KEEPABLE}"
-        )
+    years, keep = _check_run(years, draws, keep)
     mult = _multipliers(incidence_multiplier, years)
     areas, pop = _population_array(population_by_year, years)
     start = _start_array(start_prevalent, areas)
@@ -373,7 +382,7 @@ def simulate_rrt_arrays(
     return RRTSimulation(stock, flows, all_years, areas, keep, draws, entropy)
 
 
-def simulate_rrt(
+def simulate_rrt(  # noqa: PLR0913 - public API kept for callers; options keyword-only
     params: RRTParameters,
     population_by_year: pd.DataFrame,
     start_prevalent: pd.DataFrame,

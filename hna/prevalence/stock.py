@@ -36,6 +36,24 @@ from hna.prevalence.transitions import (
 # --------------------------------------------------------------------------------------------
 
 
+def _mix(modality_mix: Mapping[str, float]) -> np.ndarray:
+    """Modality shares in :data:`MODALITIES` order, checked to lie in [0, 1] and sum to 1."""
+    unknown = [k for k in modality_mix if k not in MODALITIES]
+    if unknown:
+        raise ParameterError(
+            "unknown modality", field="modality_mix", value=unknown[0],
+            hint=f"Use {list(MODALITIES)}",
+        )
+    mix = np.array([float(modality_mix.get(m, 0.0)) for m in MODALITIES])
+    if (mix < 0).any() or (mix > 1).any() or abs(mix.sum() - 1.0) > 0.005:
+        raise ParameterError(
+            "modality shares must be in [0, 1] and sum to 1",
+            field="modality_mix",
+            value=dict(modality_mix),
+        )
+    return mix / mix.sum()
+
+
 def initial_prevalent(
     params: RRTParameters,
     population: pd.DataFrame,
@@ -56,8 +74,9 @@ def initial_prevalent(
         params: model parameters.
         population: population table with ``year`` rows for all 19 bands.
         year: stock date (31 December).
-        rate_pmp, modality_mix: override the published point for ``year`` in
-            ``initial_prevalence.points`` (required when there is none).
+        rate_pmp: adults on RRT per million of all ages; overrides the published point for
+            ``year`` in ``initial_prevalence.points`` (required when there is none).
+        modality_mix: shares by modality (summing to 1), likewise.
 
     Returns:
         ``area_code, year, sex, age_band, modality, patients`` (expected values).
@@ -75,23 +94,7 @@ def initial_prevalent(
     rate = float(point.rate_pmp if rate_pmp is None else rate_pmp)
     if not math.isfinite(rate) or rate < 0:
         raise ParameterError("rate_pmp must be a number >= 0", field="rate_pmp", value=rate_pmp)
-    if modality_mix is None:
-        mix = point.modality_mix.shares()
-    else:
-        unknown = [k for k in modality_mix if k not in MODALITIES]
-        if unknown:
-            raise ParameterError(
-                "unknown modality", field="modality_mix", value=unknown[0],
-                hint=f"Use {list(MODALITIES)}",
-            )
-        mix = np.array([float(modality_mix.get(m, 0.0)) for m in MODALITIES])
-        if (mix < 0).any() or (mix > 1).any() or abs(mix.sum() - 1.0) > 0.005:
-            raise ParameterError(
-                "modality shares must be in [0, 1] and sum to 1",
-                field="modality_mix",
-                value=dict(modality_mix),
-            )
-        mix = mix / mix.sum()
+    mix = point.modality_mix.shares() if modality_mix is None else _mix(modality_mix)
 
     areas, pop = _population_array(population, [year], source="population", all_bands=True)
     pop = pop[0]  # (A, S, 19)

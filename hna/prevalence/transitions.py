@@ -59,7 +59,8 @@ def transition_matrices(
     Args:
         params: model parameters.
         year: calendar year (sets the mortality and transplant trend factors).
-        mortality_scale, transplant_scale: override the calibrated scales (for fitting).
+        mortality_scale: overrides ``mortality.scale`` (for fitting).
+        transplant_scale: overrides ``transplantation.scale`` (for fitting).
 
     Raises:
         ParameterError: an entry outside [0, 1] or a row whose outflows sum to more than 1,
@@ -98,7 +99,12 @@ def transition_matrices(
     T[:, _TX, _ICHD] = gf * (1.0 - s_pd)
     T[:, _TX, _PD] = gf * s_pd
     T[:, _TX, _DEATH] = txm
+    _close_rows(params, T, year)
+    return T
 
+
+def _close_rows(params: RRTParameters, T: np.ndarray, year: int) -> None:
+    """Check each row's outflows (in [0, 1], summing to <= 1) and set staying = 1 - outflows."""
     for g, group in enumerate(params.groups):
         for m, state in enumerate(MODALITIES):
             row = T[g, m].copy()
@@ -122,7 +128,6 @@ def transition_matrices(
                     hint="Death, transplant, switch and recovery probabilities of a state must sum to <= 1",
                 )
             T[g, m, m] = 1.0 - out
-    return T
 
 
 def _interp_year(years: Sequence[int], values: np.ndarray, year: int) -> np.ndarray:
@@ -279,8 +284,10 @@ def _transition_plans(T: np.ndarray) -> list[list[_Plan]]:
 
 
 def _entrant_plans(E: np.ndarray, Th: np.ndarray) -> list[_Plan]:
-    """Plans for patients starting RRT, per band: the 90-day outcome composed with half a year
-    of transitions (categories: early exit, then each (90-day state, outcome) pair).
+    """Sampling plans for patients starting RRT, per band.
+
+    The 90-day outcome composed with half a year of transitions (categories: early exit, then
+    each (90-day state, outcome) pair).
     """
     plans = []
     for b in range(E.shape[0]):

@@ -6,6 +6,7 @@ The tables of ``docs/calibration_dialysis.md``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -59,8 +60,8 @@ def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
     yi = {y: i for i, y in enumerate(s["years"])}
     rows: list[dict[str, Any]] = []
 
-    def add(measure: str, year: int, target: float, model: float, tol: float | None,
-            relative: bool, asserted: bool, source: str, role: str = "held out") -> None:
+    def add(measure: str, year: int, target: float, model: float,  # noqa: PLR0913 - a row
+            tol: float | None, relative: bool, asserted: bool, source: str, role: str = "held out") -> None:
         diff = (model / target - 1.0) * 100 if relative else model - target
         rows.append({
             "measure": measure, "year": year, "target": target, "model": round(model, 2),
@@ -69,7 +70,6 @@ def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
             "asserted": asserted, "role": role, "source": source,
         })
 
-    ukrr16 = "UKRR 16th Annual Report (2013), ch. 2"
     for t in params.calibration.prevalence_targets:
         add("prevalence_pmp (difference in %)", t.year, t.rate_pmp,
             float(s["prevalence_pmp"][yi[t.year]]), t.tolerance * 100, True, True,
@@ -80,7 +80,13 @@ def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
                                     ("peritoneal dialysis", t.pd, m[_PD])):
             add(f"share_{name}_% (difference in points)", t.year, target * 100, float(model),
                 t.tolerance_points, False, True, f"UKRR {t.source.document}", _role(t.role))
-    # comparisons (not asserted)
+    _comparisons(add, s, yi)  # published figures, not asserted
+    return pd.DataFrame(rows)
+
+
+def _comparisons(add: Callable[..., None], s: dict[str, Any], yi: dict[int, int]) -> None:
+    """Rows of published figures shown for comparison only (held out, not asserted)."""
+    ukrr16 = "UKRR 16th Annual Report (2013), ch. 2"
     other = {2003: (632, "UKRR 7th Annual Report (2004), ch. 1 (minimum estimate)")}
     for year, (target, src) in other.items():
         if year in yi:
@@ -134,7 +140,6 @@ def calibration_table(params: RRTParameters | None = None) -> pd.DataFrame:
             float(tx / s["total_pop"][i] * 1e6), None, True, False,
             "NHSBT Organ Donation and Transplantation Activity Report 2012/13: about 3,000 UK "
             "kidney transplants a year (~47 pmp), including children and re-transplants; approximate")
-    return pd.DataFrame(rows)
 
 
 def calibration_trajectory(params: RRTParameters | None = None) -> pd.DataFrame:
