@@ -1,9 +1,14 @@
 """The presentation layer: tables, statements and provenance for reviewer reports.
 
-One module per report kind:
+The one idiom every notebook uses (:mod:`hna.narrative.common`)::
 
-- :mod:`hna.narrative.common`: the one idiom every notebook uses (``table``, ``statement``,
-  ``provenance``, ``HTML``); values are formatted by :mod:`hna.formatting`.
+    from hna import narrative
+    display(narrative.table(df, caption="..."))     # every table (human headers, CSV link)
+    display(narrative.statement("Markdown prose"))  # every statement
+    display(narrative.provenance(result.meta))      # provenance (hna.provenance schema)
+
+Values are written by :mod:`hna.formatting`. One module per report kind builds the tables:
+
 - :mod:`hna.narrative.service`: a service x footprint report (summary box, demand, centres).
 - :mod:`hna.narrative.overview`: the footprint overview (which footprint fits which service).
 - :mod:`hna.narrative.appraisal`: the commissioning appraisal.
@@ -14,7 +19,17 @@ Nothing here computes a model result: functions receive results computed elsewhe
 
 from __future__ import annotations
 
+from hna.narrative.common import (
+    HTML,
+    Table,
+    column_kind,
+    format_value,
+    provenance,
+    statement,
+    table,
+)
 from hna.narrative.service import *  # noqa: F403
 from hna.narrative.service import __all__ as _service_all
 
-__all__ = list(_service_all)
+__all__ = ["HTML", "Table", "column_kind", "format_value", "provenance", "statement", "table",
+           *_service_all]

@@ -1,5 +1,6 @@
-"""Report-ready summaries: the summary box, demand and capacity tables, assumptions, sources
-and provenance, as shown to reviewers in the rendered notebooks.
+"""The service report: summary box, demand, centres, tiers, Carter rules, capacity, sources.
+
+Tables are DataFrames with human headers, shown through :func:`hna.narrative.table`.
 
 These functions format results computed elsewhere (``hna.demand``, ``hna.thresholds``,
 ``hna.prevalence``); they hold no modelling logic.
@@ -13,6 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hna import formatting as fmt
+from hna.narrative.common import HTML
+
+#: Names of the tier schemes for people.
+TIER_SCHEMES = {"emscg_2009": "East Midlands SCG (2009)", "dh_2003": "Department of Health (2003)",
+                "stp_2016": "NHS England STP footprints (2016)"}
+
 __all__ = [
     "HTML",
     "summary_box",
@@ -23,65 +31,70 @@ __all__ = [
     "sources_table",
     "provenance_table",
     "headline_record",
-    "table",
     "band_rates",
-    "overview_services",
-    "overview_matrix",
+    "tiers_table",
+    "carter_table",
+    "TIER_SCHEMES",
 ]
 
 
-class HTML:
-    """A fragment of HTML that notebooks display as rich output (and print as text)."""
-
-    def __init__(self, body: str, text: str = "") -> None:
-        self.body = body
-        self.text = text or body
-
-    def _repr_html_(self) -> str:
-        return self.body
-
-    def __str__(self) -> str:
-        return self.text
-
-    __repr__ = __str__
+def _plain(text: Any) -> str:
+    """Text for reviewers: no backticks, no snake_case identifiers of tiers."""
+    s = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    return s.replace("`", "").replace("stp_or_multi_stp", "STP or multi-STP")
 
 
-def _n(v: Any, digits: int = 0) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "n/a"
-    return f"{v:,.{digits}f}"
+def _tier_word(tier: Any) -> str:
+    return "no tier" if not tier else str(tier).replace("_", " ")
 
 
-def summary_box(assessment, result) -> HTML:
+def _central(r: dict) -> float:
+    """The one central value of a year's demand: the mean of draws, else the expected value."""
+    mean = r.get("mean")
+    return r["expected"] if mean is None or fmt.is_missing(mean) else mean
+
+
+def summary_box(assessment, result=None) -> HTML:
     """The headline box at the top of a service report.
 
-    Shows demand now and at the horizon (mean and 95% interval), centres sustainable, the
-    probability that the planned number of centres each reach critical mass, the tier of the
-    service under each scheme and the verdict in words.
+    Shows demand now and at the horizon (central value and 95% interval, whole numbers),
+    centres sustainable, the probability that the planned number of centres each reach critical
+    mass (percentages), the tier of the service under each scheme and the verdict in words.
+    Every number comes from ``assessment.headline`` so the box and the tables agree.
     """
     h = assessment.headline
     now, hor = h["now"], h["horizon"]
+    yn, yh = fmt.fmt_year(now["year"]), fmt.fmt_year(hor["year"])
 
-    def interval(r: dict) -> str:
-        return f" ({_n(r.get('q0.025'))}&ndash;{_n(r.get('q0.975'))})" if "q0.025" in r else ""
+    def demand(r: dict) -> str:
+        text = f"<b>{fmt.fmt_count(_central(r))}</b>"
+        if "q0.025" in r:
+            text += f" ({fmt.fmt_interval(r['q0.025'], r['q0.975'])})"
+        return text
 
     def prob(r: dict) -> str:
-        return f"{r['p_viable']:.2f}" if "p_viable" in r else "n/a"
+        return fmt.fmt_probability(r["p_viable"]) if "p_viable" in r else "n/a"
 
-    tiers = ", ".join(f"{html.escape(s)}: <b>{html.escape(str(t or 'no tier'))}</b>"
-                      for s, t in h["tiers"].items())
+    labels = dict(zip(assessment.tiers["scheme"], assessment.tiers["label"].fillna("no tier"),
+                      strict=True)) if hasattr(assessment, "tiers") else {}
+    tiers = ", ".join(
+        f"{html.escape(TIER_SCHEMES.get(s, s))}: <b>{html.escape(labels.get(s, _tier_word(t)))}</b>"
+        for s, t in h["tiers"].items())
+    status = str(h["minimum_status"]).replace("_", " ")
     rows = [
         ("Demand measure", html.escape(h["measure"])),
-        (f"Expected in {now['year']} (95% interval)", f"<b>{_n(now['mean'])}</b>{interval(now)}"),
-        (f"Expected in {hor['year']} (95% interval)", f"<b>{_n(hor['mean'])}</b>{interval(hor)}"),
+        (f"Expected in {yn} (95% interval)", demand(now)),
+        (f"Expected in {yh} (95% interval)", demand(hor)),
         ("Critical mass per " + html.escape(h["centre"]),
-         f"{_n(h['minimum_per_centre'])} ({html.escape(h['minimum_status'].replace('_', ' '))}: "
+         f"{fmt.fmt_count(h['minimum_per_centre'])} ({html.escape(status)}: "
          f"{html.escape(h['minimum_source'])})"),
-        (f"Centres sustainable on the mean, {now['year']} / {hor['year']}",
-         f"<b>{now['centres_on_mean']}</b> / <b>{hor['centres_on_mean']}</b>"),
-        (f"Probability each of {h['n_centres']} reaches critical mass, {now['year']} / {hor['year']}",
+        (f"Centres sustainable on the mean, {yn} / {yh}",
+         f"<b>{fmt.fmt_count(now['centres_on_mean'])}</b> / "
+         f"<b>{fmt.fmt_count(hor['centres_on_mean'])}</b>"),
+        (f"Probability each of {h['n_centres']} centres reaches critical mass, {yn} / {yh}",
          f"{prob(now)} / {prob(hor)}"),
-        ("Minimum planning population (England crude rate)", _n(h["planning_population"])),
+        ("Minimum planning population (England crude rate)",
+         fmt.fmt_count(h["planning_population"])),
         ("Commissioning tier of the service", tiers),
         ("Parameter quality", html.escape(str(h["quality"]))),
     ]
@@ -98,37 +111,62 @@ def summary_box(assessment, result) -> HTML:
 
 
 def demand_table(result, area_code: str | None = None) -> pd.DataFrame:
-    """Projected demand by year for display: population, expected, mean and intervals."""
+    """Projected demand by year: population, the central value and its 95% and 80% intervals.
+
+    One central value per year (the mean of the draws, or the expected value without draws),
+    the same number the summary box and the fan chart show; counts are whole numbers.
+    """
     s = result.headline(area_code)
+    has_draws = "mean" in s and s["mean"].notna().any()
+    central = s["mean"] if has_draws else s["expected"]
     out = pd.DataFrame({
         "Year": s["year"].astype(int),
         "Population": s["population"].round(0).astype(int),
-        "Expected": s["expected"].round(1),
+        ("Central estimate (mean of draws)" if has_draws else "Expected"): central.round(0).astype(int),
     })
-    if "mean" in s and s["mean"].notna().any():
-        out["Mean of draws"] = s["mean"].round(1)
+    if has_draws:
         for lo, hi, lab in (("q0.025", "q0.975", "95% interval"), ("q0.1", "q0.9", "80% interval")):
             if lo in s:
-                out[lab] = [f"{a:,.0f} to {b:,.0f}" for a, b in zip(s[lo], s[hi], strict=True)]
-    out["Crude rate per 100,000"] = s["crude_per_100k"].round(2)
+                out[lab] = [fmt.fmt_interval(a, b) for a, b in zip(s[lo], s[hi], strict=True)]
+    out["Crude rate per 100,000 (2 d.p.)"] = [fmt.fmt_rate(v, 2) for v in s["crude_per_100k"]]
     return out
 
 
 def centres_table(assessment) -> pd.DataFrame:
     """Critical-mass assessment by year: centres sustainable and probability of viability."""
     t = assessment.by_year
-    cols = {"year": "Year", "mean": "Mean demand", "centres_on_mean": "Centres sustainable (mean)",
-            "caseload_per_centre": "Per centre with planned number",
-            "p_viable": "P(all planned centres viable)"}
-    keep = [c for c in cols if c in t.columns]
-    out = t[keep].rename(columns=cols)
-    if "Mean demand" in out:
-        out["Mean demand"] = out["Mean demand"].round(1)
-    if "Per centre with planned number" in out:
-        out["Per centre with planned number"] = out["Per centre with planned number"].round(1)
-    if "P(all planned centres viable)" in out:
-        out["P(all planned centres viable)"] = out["P(all planned centres viable)"].round(3)
+    out = pd.DataFrame({"Year": t["year"].astype(int)})
+    out["Mean demand"] = t["mean"].fillna(t["expected"]).round(0).astype(int)
+    out["Centres sustainable (mean)"] = t["centres_on_mean"].astype(int)
+    if "centres_sustainable_p80" in t:
+        out["Centres sustainable (80% probability)"] = t["centres_sustainable_p80"].astype("Int64")
+    if "caseload_per_centre" in t:
+        out["Per centre with planned number"] = t["caseload_per_centre"].round(0).astype("Int64")
+    if "p_viable" in t:
+        out["P(all planned centres viable)"] = [fmt.fmt_probability(v) for v in t["p_viable"]]
     return out
+
+
+def tiers_table(assessment) -> pd.DataFrame:
+    """The commissioning tier of the service under each scheme, in words."""
+    t = assessment.tiers
+    return pd.DataFrame({
+        "Scheme": [TIER_SCHEMES.get(s, s) for s in t["scheme"]],
+        "Tier": list(t["label"].fillna("no tier")),
+        "Position in band": [str(v).replace("_", " ") for v in t["status"]],
+        "Note": [_plain(v) for v in t["note"]],
+    })
+
+
+def carter_table(assessment) -> pd.DataFrame:
+    """The Carter review (2006) rules: whether each applies and what it recommends."""
+    c = assessment.carter
+    return pd.DataFrame({
+        "Rule": [str(r).replace("_", " ").capitalize() for r in c["rule"]],
+        "Applies": [fmt.fmt_bool(v) for v in c["fired"]],
+        "Recommendation": [_plain(v) for v in c["recommendation"]],
+        "Source": [_plain(v) for v in c["source"]],
+    })
 
 
 def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataFrame:
@@ -153,7 +191,7 @@ def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataF
     out["Stations needed (mean)"] = st["stations_on_mean"].to_numpy()
     if "stations_on_upper" in st:
         out["Stations needed (97.5% quantile)"] = st["stations_on_upper"].to_numpy()
-    out["Station occupancy"] = occupancy
+    out["Station occupancy"] = fmt.fmt_percent(occupancy * 100)
     out["Sessions per week (mean)"] = [round(float(sessions_per_week(v))) for v in mean]
     return out
 
@@ -204,19 +242,10 @@ def sources_table(service) -> pd.DataFrame:
 
 
 def provenance_table(meta: dict[str, Any], **extra: Any) -> pd.DataFrame:
-    """Hna version, parameter hash, seed, draws, projection and data vintages of a result."""
-    import hna
+    """The provenance rows of a result (delegates to :func:`hna.provenance.provenance_table`)."""
+    from hna.provenance import provenance_table as _table
 
-    rows = [("hna version", meta.get("hna_version", hna.__version__)),
-            ("Service", meta.get("service", "")),
-            ("Parameter hash (sha256)", meta.get("parameter_hash", "")),
-            ("Seed", meta.get("seed", "")), ("Monte Carlo draws", meta.get("draws", "")),
-            ("Population projection", meta.get("projection", ""))]
-    rows += [(k, v) for k, v in extra.items()]
-    vint = hna.data_vintages()
-    for s in vint.get("sources", []):
-        rows.append((f"Data: {s['dataset']}", f"{s['vintage']} (sha256 {s['sha256'][:12]})"))
-    return pd.DataFrame(rows, columns=["Item", "Value"]).astype({"Value": str})
+    return _table(meta, **extra)
 
 
 def headline_record(assessment, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -224,6 +253,8 @@ def headline_record(assessment, extra: dict[str, Any] | None = None) -> dict[str
     h = assessment.headline
     rec = {
         "service": h["service"], "footprint": h["footprint"], "footprint_name": h["footprint_name"],
+        f"expected_{h['now']['year']}": round(h["now"]["expected"]),
+        f"expected_{h['horizon']['year']}": round(h["horizon"]["expected"]),
         f"demand_{h['now']['year']}": round(h["now"]["mean"], 1),
         f"demand_{h['horizon']['year']}": round(h["horizon"]["mean"], 1),
         f"centres_{h['now']['year']}": h["now"]["centres_on_mean"],
@@ -237,45 +268,12 @@ def headline_record(assessment, extra: dict[str, Any] | None = None) -> dict[str
     return rec
 
 
-def table(df: pd.DataFrame, caption: str | None = None, precision: int = 1):
-    """A readable table for reports: no index, thousands separators, an optional caption."""
-    df = df.copy()
-    for c in df.columns:
-        if str(c).lower() in {"year", "years", "base_year", "horizon"}:
-            df[c] = df[c].astype(str)
-    sty = df.style.hide(axis="index").format(thousands=",", precision=precision, na_rep="")
-    if caption:
-        sty = sty.set_caption(caption)
-    return sty.set_table_styles([
-        {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
-        {"selector": "th", "props": "text-align: left; padding: 2px 8px;"},
-        {"selector": "td", "props": "padding: 2px 8px;"},
-    ])
-
-
 def band_rates(result, year: int) -> pd.DataFrame:
-    """Rates applied in ``year`` by sex and band (``sex, age_band, rate`` per person-year; the
-    mean over the result's footprints), for :func:`hna.plots.band_rates`.
+    """Rates applied in ``year`` by sex and band, for :func:`hna.plots.band_rates`.
+
+    Returns ``sex, age_band, rate`` (per person-year; the mean over the result's footprints).
     """
     base = result.by_band[result.by_band["year"] == year]
     rates = base.groupby(["sex", "age_band"], observed=True, as_index=False)["rate_per_100k"].mean()
     rates["rate"] = rates["rate_per_100k"] / 1e5
     return rates[["sex", "age_band", "rate"]]
-
-
-def overview_services(overview: pd.DataFrame) -> pd.DataFrame:
-    """One row per service of :func:`hna.thresholds.overview`: critical mass, minimum planning
-    population, tier, total demand in the first year and how many footprints fit.
-    """
-    return (overview.groupby(["service", "service_name"], as_index=False)
-            .agg(minimum_per_centre=("minimum_per_centre", "first"),
-                 planning_population=("planning_population", "first"),
-                 tier=("tier", "first"),
-                 total_demand_now=("demand_now", "sum"),
-                 footprints_that_fit=("fits", "sum"), footprints=("fits", "size")))
-
-
-def overview_matrix(overview: pd.DataFrame, value: str = "centres_horizon") -> pd.DataFrame:
-    """Footprints x services table of one column of :func:`hna.thresholds.overview`."""
-    return overview.pivot_table(index=["area_code", "name"], columns="service",
-                                values=value).reset_index()
