@@ -248,8 +248,8 @@ class _KeyError(ValueError):
     """A value error that knows the key it is about (for the message's field path)."""
 
     def __init__(self, key: str, value: Any, why: str) -> None:
-        super().__init__(f"{key} {why}")
-        self.key, self.value = key, value
+        super().__init__(f"{key} {why} (got {value!r})")
+        self.key, self.value, self.plain = key, value, f"{key} {why}"
 
 
 def _bad(key: str, value: Any, why: str) -> ValueError:
@@ -371,7 +371,7 @@ def parse_uncertainty(raw: Any, *, source: str | None = None, field: str = "unce
                 inner = (err.get("ctx") or {}).get("error")
                 value = err.get("input") if loc else None
                 if isinstance(inner, _KeyError):
-                    loc, value = inner.key, inner.value
+                    loc, value, msg = inner.key, inner.value, inner.plain
                 raise ParameterError(msg, source=source,
                                      field=f"{where}.{loc}" if loc else where,
                                      value=value) from None

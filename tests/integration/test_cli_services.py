@@ -109,3 +109,28 @@ def test_validate_duplicate_key_is_one_line_exit_2(tmp_path):
     assert res.exit_code == 2
     assert res.stderr.count("\n") == 1 and "duplicate key 'draws'" in res.stderr
     assert "Traceback" not in res.output
+
+
+def test_project_with_a_scenario_names_it_and_an_unknown_one_exits_2(tmp_path):
+    res = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025,2040",
+                "--draws", "200", "--scenario", "sts_rising_2pc"])
+    assert res.exit_code == 0, res.output
+    assert "Scenario: Soft tissue sarcoma incidence rising 2% a year from 2025" in res.output
+    out = tmp_path / "x.csv"
+    res = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--scenario", "nope",
+                "--format", "csv", "--output", str(out)])
+    assert res.exit_code == 2 and "unknown scenario" in res.output and not out.exists()
+
+
+def test_service_file_with_an_impossible_distribution_exits_2(tmp_path):
+    import yaml
+
+    svc = yaml.safe_load((REPO / "parameters/services/bone_sarcoma.yaml").read_text())
+    svc["uncertainty"] = {"case_definition": {"distribution": "lognormal", "median": 1.0,
+                                              "sd_log": -0.2, "assumption": "x"}}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(svc))
+    res = _run(["project", str(path), "-f", "E40000006", "--years", "2025", "--draws", "10"])
+    assert res.exit_code == 2
+    assert "bad.yaml" in res.output and "uncertainty.case_definition" in res.output
+    assert "sd_log must be >= 0" in res.output and "-0.2" in res.output
