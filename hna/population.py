@@ -28,6 +28,7 @@ holds the local projection and is used as-is.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,7 +55,12 @@ __all__ = [
     "projection_label",
     "summarise",
     "parse_years",
+    "check_coverage",
+    "MAX_COUNT",
 ]
+
+#: Largest count of people a population row may hold (one area x sex x age x year).
+MAX_COUNT = 1e9
 
 POPULATION_COLUMNS: tuple[str, ...] = ("area_code", "sex", "age_band", "year", "population")
 
@@ -143,6 +149,10 @@ def validate_population(
         DataError: missing columns, unknown sex labels, non-numeric, negative or missing
             counts, duplicate rows, overlapping or missing bands, malformed area codes.
     """
+    if len(data) == 0:
+        raise DataError("the population table has no rows", source=source,
+                        hint="The file has a header but no data: give one row per area, sex, "
+                        "age band and year")
     df = data.copy()
     if "age_band" not in df.columns and "age" in df.columns:
         df = df.rename(columns={"age": "age_band"})
@@ -194,6 +204,14 @@ def validate_population(
             "negative count", source=source, field=value,
             value=float(counts[counts < 0].iloc[0]), hint="Counts cannot be negative",
         )
+    huge = ~np.isfinite(counts) | (counts > MAX_COUNT)
+    if huge.any():
+        raise DataError(
+            "implausible count", source=source, field=value,
+            value=float(counts[huge].iloc[0]),
+            hint=f"A count of people in one area, sex, age and year must be finite and at most "
+            f"{MAX_COUNT:,.0f}",
+        )
     df[value] = counts.astype(float)
     df["age_band"] = _bands_from_labels(df["age_band"], source, "age_band")
     keys = ["area_code", "sex", "age_band", "year"]
@@ -223,6 +241,49 @@ def validate_population(
     df["sex"] = df["sex"].astype(SEX_DTYPE)
     df["age_band"] = df["age_band"].astype(AGE_BAND_DTYPE)
     return df.sort_values(["area_code", "sex", "age_band", "year"]).reset_index(drop=True)
+
+
+def check_coverage(table: pd.DataFrame, members: pd.DataFrame, *, footprint: str,
+                   source: str | None = None, allow_missing: bool = False) -> list[str]:
+    """Check that every member district of a footprint is in a population (or demand) table.
+
+    A district missing from a user's population file would otherwise shrink every footprint
+    total that includes it, silently.
+
+    Args:
+        table: a table with ``area_code`` (LAD codes).
+        members: the footprint's ``lad_code`` (and ``share``) rows.
+        footprint: the footprint's name and code, for the message.
+        source: the table's file name, for the message.
+        allow_missing: warn (``UserWarning``, listing the codes and the share of members
+            missing) instead of raising.
+
+    Returns:
+        The missing district codes (empty when all are present).
+
+    Raises:
+        DataError: some member districts are missing and ``allow_missing`` is False.
+    """
+    have = set(table["area_code"].astype(str))
+    wanted = list(dict.fromkeys(members["lad_code"].astype(str)))
+    gone = [c for c in wanted if c not in have]
+    if not gone:
+        return []
+    shown = ", ".join(gone[:10]) + (f" ... ({len(gone)} in all)" if len(gone) > 10 else "")
+    src = source or table.attrs.get("source") or "population table"
+    if len(gone) == len(wanted):
+        msg = f"no district of footprint {footprint} is in the table"
+    else:
+        msg = (f"{len(gone)} of the {len(wanted)} districts of footprint {footprint} are not "
+               "in the table")
+    if allow_missing:
+        warnings.warn(f"WARNING: {src}: {msg} ({shown}); the footprint's totals leave them "
+                      "out and are too small", UserWarning, stacklevel=3)
+        return gone
+    raise DataError(msg, source=str(src), field="area_code", value=shown,
+                    hint="Add rows for these districts (2021 LAD codes), use a footprint the "
+                    "file covers, or allow missing districts explicitly to proceed with a "
+                    "warning")
 
 
 # --------------------------------------------------------------------------- readers
@@ -398,8 +459,14 @@ def load_population(path: str | Path, **kwargs) -> pd.DataFrame:
     if suffix not in {".csv", ".txt"}:
         raise DataError("unsupported file format", source=str(path), value=suffix,
                         hint="Use CSV, parquet, or an ONS MYE2 workbook (.xls/.xlsx)")
-    _require_file(path)
-    header = pd.read_csv(path, nrows=0).columns
+    source = _require_file(path)
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", source=source,
+                        hint="A population CSV needs a header row and data rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"cannot read CSV ({exc})", source=source) from None
     upper = {c.strip().upper() for c in header}
     if {"AREA_CODE", "AGE_GROUP"} <= upper:
         return read_snpp(path, **kwargs)

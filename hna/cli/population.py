@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,7 @@ def population_cmd(
     variant: Annotated[str, typer.Option("--variant", help="National projection for future years: npp2020 or npp2018.")] = "npp2020",
     population_file: Annotated[Path | None, typer.Option("--population", help="Population file (tidy CSV/parquet, MYE2 workbook or SNPP CSV) instead of the bundled mid-2020 LADs.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing-districts", help="Proceed, with a warning, when some of the footprint's districts are not in --population (totals are then too small).")] = False,
 ) -> None:
     """Print the population of a footprint by year (and optionally sex and age band)."""
     try:
@@ -49,7 +51,11 @@ def population_cmd(
             pop = population.project(base, year, variant=variant)
         else:
             pop = base
-        agg = geography.aggregate(pop, fp)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            agg = geography.aggregate(pop, fp, allow_missing=allow_missing)
+        for w in caught:
+            typer.echo(str(w.message), err=True)
         table = population.summarise(agg, by=["area_code", *breakdown, "year"])
         table.insert(1, "name", fp.name)
         table["population"] = table["population"].round(1)

@@ -371,6 +371,8 @@ def aggregate(
     table: pd.DataFrame,
     footprint: str | Footprint,
     value: str | list[str] | None = None,
+    *,
+    allow_missing: bool = False,
 ) -> pd.DataFrame:
     """Sum a district-level table into one footprint.
 
@@ -379,13 +381,22 @@ def aggregate(
             (``population``, ``cases`` ...), plus any other keys (sex, age_band, year, draw).
         footprint: footprint code/name or a :class:`Footprint`.
         value: column(s) to sum; detected if omitted.
+        allow_missing: a member district absent from ``table`` is a loud warning rather than
+            an error (:func:`hna.population.check_coverage`).
 
     Returns:
         The same columns with ``area_code`` = the footprint code; values are
         ``sum(value x share)`` over member districts (fractional where districts are split).
+
+    Raises:
+        DataError: a member district is not in ``table`` (unless ``allow_missing``).
     """
+    from hna.population import check_coverage
+
     fp = footprint if isinstance(footprint, Footprint) else resolve_footprint(footprint)
     _check_base(table)
+    check_coverage(table, fp.members, footprint=f"{fp.name} ({fp.code})",
+                   allow_missing=allow_missing)
     cols = _value_columns(table, value)
     keys = [c for c in table.columns if c not in cols and c != "area_code"]
     sub = table.merge(fp.members, left_on="area_code", right_on="lad_code", how="inner")

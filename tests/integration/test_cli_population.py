@@ -70,3 +70,76 @@ def test_footprints_list_levels():
     counts = out.level.value_counts()
     assert counts["icb"] == 42 and counts["nhs_region"] == 7 and counts["region"] == 9
     assert (out.level == "custom").any()
+
+
+# ------------------------------------------------------------------ incomplete population files
+def _north_east(default_population, tmp_path, drop: int = 1):
+    lads = pd.read_csv(REPO / "hna" / "data" / "lad21_region.csv")
+    members = sorted(lads[lads.region_code == "E12000001"].lad_code)
+    keep = default_population[default_population.area_code.isin(members[drop:])]
+    path = tmp_path / "north_east.csv"
+    keep.to_csv(path, index=False)
+    return path, members[:drop], keep
+
+
+def test_population_footprint_with_a_missing_district_is_exit_2_naming_it(default_population,
+                                                                        tmp_path):
+    path, gone, _ = _north_east(default_population, tmp_path)
+    res = runner.invoke(app.typer_app, ["population", "-f", "E12000001", "--population",
+                                        str(path), "--format", "csv"])
+    assert res.exit_code == 2
+    assert "1 of the 12 districts" in res.output and gone[0] in res.output
+    assert "Traceback" not in res.output
+
+
+def test_population_missing_district_allowed_explicitly_warns_loudly(default_population,
+                                                                     tmp_path):
+    path, gone, keep = _north_east(default_population, tmp_path)
+    res = runner.invoke(app.typer_app, ["population", "-f", "E12000001", "--population",
+                                        str(path), "--format", "csv",
+                                        "--allow-missing-districts"])
+    assert res.exit_code == 0, res.output
+    assert "WARNING" in res.stderr and gone[0] in res.stderr
+    out = pd.read_csv(io.StringIO(res.stdout))
+    assert out["population"].item() == pytest.approx(keep["population"].sum())
+
+
+def test_population_footprint_absent_from_the_file_is_exit_2(default_population, tmp_path):
+    path, _, _ = _north_east(default_population, tmp_path)
+    res = runner.invoke(app.typer_app, ["population", "-f", "E12000009", "--population",
+                                        str(path)])
+    assert res.exit_code == 2
+    assert "no district of footprint" in res.output and "Traceback" not in res.output
+
+
+def test_project_on_a_footprint_missing_from_the_population_file_is_exit_2(default_population,
+                                                                         tmp_path):
+    path, _, _ = _north_east(default_population, tmp_path)
+    res = runner.invoke(app.typer_app, ["project", "soft_tissue_sarcoma", "-f", "E12000009",
+                                        "--population", str(path), "--draws", "0",
+                                        "--years", "2025"])
+    assert res.exit_code == 2, res.output
+    assert "no district of footprint" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("text", ["", "area_code,sex,age_band,year,population\n"])
+def test_empty_and_header_only_population_csv_are_exit_2(tmp_path, text):
+    path = tmp_path / "pop.csv"
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(app.typer_app, ["population", "-f", "E12000001", "--population",
+                                        str(path)])
+    assert res.exit_code == 2
+    assert ("empty" in res.output or "no rows" in res.output) and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("count", ["inf", "1e308"])
+def test_infinite_or_absurd_counts_are_exit_2(default_population, tmp_path, count):
+    path, _, keep = _north_east(default_population, tmp_path, drop=0)
+    text = path.read_text(encoding="utf-8").splitlines()
+    head, first = text[0], text[1].split(",")
+    first[-1] = count
+    path.write_text("\n".join([head, ",".join(first), *text[2:]]) + "\n", encoding="utf-8")
+    res = runner.invoke(app.typer_app, ["population", "-f", "E12000001", "--population",
+                                        str(path)])
+    assert res.exit_code == 2
+    assert "implausible count" in res.output and "Traceback" not in res.output

@@ -239,3 +239,58 @@ def test_projection_reaches_2045_for_both_variants():
         g = P.growth_factors(v)
         assert g["year"].max() >= 2045
         assert np.allclose(g[g.year == 2020]["growth_from_2020"], 1.0)
+
+
+# ------------------------------------------------------------------ issue 14: reliability
+def _members(codes):
+    return pd.DataFrame({"lad_code": codes, "share": 1.0})
+
+
+def test_check_coverage_names_missing_districts():
+    from hna.errors import DataError
+    from hna.population import check_coverage
+
+    table = pd.DataFrame({"area_code": ["E06000001", "E06000002"]})
+    with pytest.raises(DataError, match="1 of the 3 districts") as info:
+        check_coverage(table, _members(["E06000001", "E06000002", "E06000003"]),
+                       footprint="Test (X)")
+    assert "E06000003" in str(info.value)
+
+
+def test_check_coverage_opt_in_is_a_warning_listing_codes():
+    from hna.population import check_coverage
+
+    table = pd.DataFrame({"area_code": ["E06000001"]})
+    with pytest.warns(UserWarning, match="E06000002"):
+        gone = check_coverage(table, _members(["E06000001", "E06000002"]), footprint="T",
+                              allow_missing=True)
+    assert gone == ["E06000002"]
+
+
+def test_check_coverage_complete_is_silent():
+    from hna.population import check_coverage
+
+    table = pd.DataFrame({"area_code": ["E06000001", "E06000002"]})
+    assert check_coverage(table, _members(["E06000002"]), footprint="T") == []
+
+
+def test_header_only_table_is_a_data_error():
+    from hna.errors import DataError
+    from hna.population import validate_population
+
+    empty = pd.DataFrame(columns=["area_code", "sex", "age_band", "year", "population"])
+    with pytest.raises(DataError, match="no rows"):
+        validate_population(empty)
+
+
+@pytest.mark.parametrize("value", [float("inf"), 1e308, 2e9])
+def test_infinite_or_absurd_counts_are_data_errors(value):
+    from hna.bands import AGE_BANDS
+    from hna.errors import DataError
+    from hna.population import validate_population
+
+    table = pd.DataFrame({"area_code": "E06000001", "sex": "female", "age_band": AGE_BANDS,
+                          "year": 2020, "population": 100.0})
+    table.loc[3, "population"] = value
+    with pytest.raises(DataError, match="implausible count"):
+        validate_population(table)
