@@ -13,6 +13,7 @@ Values are written by :mod:`hna.formatting`. One module per report kind builds t
 - :mod:`hna.narrative.overview`: the footprint overview (which footprint fits which service).
 - :mod:`hna.narrative.appraisal`: the commissioning appraisal.
 - :mod:`hna.narrative.designation`: designation options (prose, tables, maps).
+- :mod:`hna.narrative.reality`: the reality check of national reports (centres that exist).
 
 Nothing here computes a model result: functions receive results computed elsewhere.
 """
@@ -28,8 +29,15 @@ from hna.narrative.common import (
     statement,
     table,
 )
+from hna.narrative.reality import (
+    existing_centres,
+    reality_check_report,
+    reality_check_table,
+    reality_check_text,
+)
 from hna.narrative.service import *  # noqa: F403
 from hna.narrative.service import __all__ as _service_all
 
 __all__ = ["HTML", "Table", "column_kind", "format_value", "provenance", "statement", "table",
-           *_service_all]
+           "existing_centres", "reality_check_report", "reality_check_table",
+           "reality_check_text", *_service_all]

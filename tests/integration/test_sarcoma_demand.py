@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from hna.demand import service_demand
-from hna.narrative_reality import reality_check_table, reality_check_text
+from hna.narrative.reality import reality_check_table, reality_check_text
 from hna.thresholds import assess
 
 

@@ -21,7 +21,12 @@ import yaml
 
 from hna.bands import AGE_BANDS
 from hna.incidence import trend_rates
-from hna.narrative_reality import existing_centres, reality_check_table, reality_check_text
+from hna.narrative.reality import (
+    existing_centres,
+    reality_check_report,
+    reality_check_table,
+    reality_check_text,
+)
 from hna.services import load_service, service_rates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,3 +196,9 @@ def test_reality_check_only_in_national_reports_of_listed_services():
     assert reality_check_table(_assessment("soft_tissue_sarcoma", "E40000006")) is None
     assert reality_check_table(_assessment("severe_burns")) is None
     assert existing_centres("bone_sarcoma")["centres"] == 5
+
+
+def test_reality_check_report_has_human_headers_and_formatted_values():
+    t = reality_check_report(_assessment("soft_tissue_sarcoma"))
+    assert "Centres that exist" in t.columns and t["Centres that exist"].tolist() == ["15", "15"]
+    assert t["Expected new cases a year"].tolist() == ["3,000", "3,500"]

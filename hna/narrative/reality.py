@@ -9,7 +9,8 @@ existing centres (``hna/data/sarcoma/existing_centres.csv``, NHS England service
   each draw's cases, :func:`hna.thresholds.viability`), and the arithmetic ``floor(E / m)``;
 - the centres that exist, and the mean new patients each would see, ``E / k_existing``.
 
-Formatting only: the numbers come from :func:`hna.thresholds.assess`.
+Formatting only: the numbers come from :func:`hna.thresholds.assess`. Notebooks show
+``narrative.statement(reality_check_text(a))`` and ``narrative.table(reality_check_report(a))``.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from typing import Any
 
 import pandas as pd
 
+from hna import formatting as fmt
 from hna.errors import DataError
 
-__all__ = ["existing_centres", "reality_check_table", "reality_check_text", "ENGLAND_CODE"]
+__all__ = ["existing_centres", "reality_check_table", "reality_check_text", "reality_check_report",
+           "ENGLAND_CODE"]
 
 #: The footprint a reality check applies to (national reports only).
 ENGLAND_CODE = "E92000001"
-_TABLE = Path(__file__).resolve().parent / "data" / "sarcoma" / "existing_centres.csv"
+_TABLE = Path(__file__).resolve().parents[1] / "data" / "sarcoma" / "existing_centres.csv"
 _NEED = ["service", "centres", "what", "publisher", "title", "section", "year"]
 
 
@@ -137,3 +140,22 @@ def reality_check_text(assessment: Any, path: str | Path | None = None) -> str |
             f"{h.get('measure', 'cases')} a year could sustain {sust_txt}; "
             f"{int(row['centres_existing']):,} exist ({found['what']}; {found['citation']}), "
             f"about {row['mean_cases_per_existing_centre']:,.0f} each on average. {why}{qual}")
+
+
+def reality_check_report(assessment: Any, path: str | Path | None = None) -> pd.DataFrame | None:
+    """:func:`reality_check_table` for reviewers: human headers, values via hna.formatting."""
+    t = reality_check_table(assessment, path)
+    if t is None:
+        return None
+    level = float(assessment.headline.get("level") or 0.8)
+    return pd.DataFrame({
+        "Year": [fmt.fmt_year(y) for y in t["year"]],
+        "Expected new cases a year": [fmt.fmt_count(v) for v in t["mean_cases"]],
+        "Minimum per centre": [fmt.fmt_count(v) for v in t["minimum_per_centre"]],
+        f"Centres sustainable with {level:.0%} probability": [
+            fmt.fmt_count(v) for v in t["centres_sustainable_at_level"]],
+        "Centres on floor(E / m)": [fmt.fmt_count(v) for v in t["centres_on_mean"]],
+        "Centres that exist": [fmt.fmt_count(v) for v in t["centres_existing"]],
+        "New cases per existing centre": [
+            fmt.fmt_count(v) for v in t["mean_cases_per_existing_centre"]],
+    })
