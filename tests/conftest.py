@@ -2,13 +2,52 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / "tests" / "data"
+#: Small copies of independent reference data (see tests/data/reference/README.md).
+REFERENCE = TEST_DATA / "reference"
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def in_ci() -> bool:
+    """Whether the environment variable CI is set (to anything but empty, 0 or false)."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def require_shared(*parts: str) -> Path:
+    """A path under ../shared/data; skip the test if it is absent, or FAIL it when CI is set.
+
+    Use for the few big shared files (boundaries, facilities) that are not copied into
+    tests/data/reference/.
+    """
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        msg = f"shared data not found at {path} (only present beside the repo)"
+        if in_ci():
+            pytest.fail(f"{msg}; CI is set, so this test may not be skipped")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """With CI set, a test skipped because ../shared is absent is reported as a failure.
+
+    Covers ``skipif`` markers and ``pytest.skip`` calls whose reason mentions shared data, so
+    that such skips are never silent in CI.
+    """
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and in_ci() and not SHARED_DATA.is_dir():
+        reason = str(rep.longrepr[-1] if isinstance(rep.longrepr, tuple) else rep.longrepr)
+        if "shared" in reason.lower():
+            rep.outcome = "failed"
+            rep.longrepr = f"skipped without ../shared under CI: {reason}"
 
 
 _LAYERS = ("unit", "integration", "e2e")
@@ -24,10 +63,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The project's sibling shared/data folder; tests that need it skip where it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data folder not found at {SHARED_DATA} (only present beside the repo)")
-    return SHARED_DATA
+    """The sibling shared/data folder: absent -> skip, or failure when CI is set."""
+    return require_shared()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 Two kinds of reference:
 
 * The nordpred R package (version 1.1) run on its own Norwegian colon cancer example; the inputs
-  and outputs live in the sibling folder ``../shared/data/nordpred`` (see PROVENANCE.md there)
-  and are read in place. Those tests are skipped when the folder is absent.
+  and outputs are copied from ``../shared/data/nordpred`` into
+  ``tests/data/reference/nordpred`` (see PROVENANCE.md there), so they run in a clean clone.
 * Synthetic tables whose counts are *exactly* ``person_years * rate`` for chosen model
   parameters, so the fit recovers them and the projection can be checked by hand against the
   published formula: ``rate = (A_age + D * period + P_period + C_cohort) ** 5`` with the drift
@@ -22,7 +22,7 @@ import pytest
 from hna.errors import DataError, ParameterError
 from hna.incidence.nordpred import AGE_GROUPS, WORLD_STANDARD, Power5RateLink, nordpred
 
-REF_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "nordpred"
+REF_DIR = Path(__file__).resolve().parents[1] / "data" / "reference" / "nordpred"
 needs_reference = pytest.mark.skipif(
     not (REF_DIR / "colon-men-Norway.csv").is_file(),
     reason=f"nordpred reference data not found at {REF_DIR} (sibling folder ../shared)",

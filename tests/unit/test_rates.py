@@ -424,10 +424,9 @@ def test_esp2013_weights_are_the_19_eurostat_bands():
     assert w.sum() == 100_000
 
 
-SHARED_ESP = Path("/work/shared/data/rates/esp2013_5yr_19bands.csv")
+SHARED_ESP = Path(__file__).resolve().parents[1] / "data" / "reference" / "esp2013" / "esp2013_5yr_19bands.csv"
 
 
-@pytest.mark.skipif(not SHARED_ESP.exists(), reason="shared source data not available")
 def test_bundled_esp2013_matches_its_shared_source():
     # Reference: the source file named in hna/data/PROVENANCE_rates.md.
     src = pd.read_csv(SHARED_ESP, dtype={"ageband": str})

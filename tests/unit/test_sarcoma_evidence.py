@@ -28,6 +28,7 @@ from hna.narrative.reality import (
     reality_check_text,
 )
 from hna.services import load_service, service_rates
+from tests.conftest import REFERENCE
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "hna" / "data" / "sarcoma"
@@ -37,9 +38,8 @@ NCIN = {"male": (1408, 54.7, 47.8, 45.3, 50.5), "female": (1332, 50.3, 41.9, 39.
 
 
 @pytest.fixture(scope="module")
-def england_2018(shared_data) -> pd.Series:
-    src = shared_data / "population_projections" / (
-        "ons_npp2018_england_principal_sex_syoa_2018_2070.csv")
+def england_2018() -> pd.Series:
+    src = REFERENCE / "ons_npp2018" / "england_principal_sex_syoa_2018.csv"
     pop = pd.read_csv(src, dtype={"age": str})
     pop = pop[pop.year == 2018].copy()
     first = pop["age"].str.extract(r"^(\d+)")[0].astype(int)

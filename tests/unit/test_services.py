@@ -20,7 +20,7 @@ from hna.services import (
     service_rates,
 )
 from hna.validation import validate_files
-from tests.conftest import REPO, TEST_DATA
+from tests.conftest import REFERENCE, REPO, TEST_DATA
 
 BAD = TEST_DATA / "services"
 
@@ -248,9 +248,8 @@ def test_equivalent_cases_set_rate_uncertainty_for_the_sts_table():
     assert np.allclose(r["cases"] / r["person_years"], r["rate"])
 
 
-def test_wide_sts_rates_give_england_4295_cases_in_2018(shared_data):
-    src = shared_data / "population_projections" / (
-        "ons_npp2018_england_principal_sex_syoa_2018_2070.csv")
+def test_wide_sts_rates_give_england_4295_cases_in_2018():
+    src = REFERENCE / "ons_npp2018" / "england_principal_sex_syoa_2018.csv"
     pop = pd.read_csv(src, dtype={"age": str})
     pop = pop[pop.year == 2018].copy()
     first = pop["age"].str.extract(r"^(\d+)")[0].astype(int)
