@@ -8,8 +8,8 @@ What lives here:
 * :func:`suppress_small`: small-number suppression for tables of observed counts, as in
   published NHS statistics.
 * :func:`render_html`: an executed notebook as a reviewer's HTML page (no code by default).
-* :func:`write_index`, :func:`write_summary_csv`, :func:`read_manifest`,
-  :func:`write_manifest`: the run-level outputs.
+* :func:`write_index`, :func:`read_manifest`, :func:`write_manifest`: the run-level outputs
+  (``summary.csv`` is written by :func:`hna.batch.outputs.write_summary_csv`).
 * :func:`atomic_write_text` / :func:`atomic_write_bytes`: every file is written to a temporary
   file in the same directory and renamed into place, so no reader ever sees half a file.
 
@@ -19,17 +19,14 @@ pandas are imported only by the functions that need them.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import json
 import math
 import os
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +47,7 @@ __all__ = [
     "atomic_write_text",
     "data_hash",
     "data_vintages",
+    "humanise",
     "read_headline",
     "read_manifest",
     "record_headline",
@@ -60,7 +58,6 @@ __all__ = [
     "write_headline",
     "write_index",
     "write_manifest",
-    "write_summary_csv",
 ]
 
 #: Environment variable through which ``hna run`` tells a notebook kernel where to write its
@@ -443,12 +440,14 @@ _REPORT_CSS = """
 .hna-header dd { margin: 0 0 0 .3em; }
 .hna-header .hna-pair { display: flex; }
 .hna-header.hna-failed { background: #8a1538; }
+.hna-header p.hna-reason { margin: .6em 0 0 0; font-weight: 600; }
 .jp-RenderedHTMLCommon table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
 .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: .3em .7em;
   border-bottom: 1px solid #d8dde0; text-align: right; }
 .jp-RenderedHTMLCommon th { background: #f0f4f5; }
 .jp-RenderedHTMLCommon tbody tr:nth-child(odd) { background: #fafbfb; }
 .jp-RenderedHTMLCommon td:first-child, .jp-RenderedHTMLCommon th:first-child { text-align: left; }
+.jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 """
 
@@ -472,13 +471,69 @@ def _exporter(show_code: bool) -> Any:
 
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+#: pandas Styler ids (``T_1a2b3``; random unless the notebook sets a uuid).
+_STYLER_ID = re.compile(r"\bT_([0-9a-f]{5})(?=[_\"'\s{.,:#>])")
+#: ``execute_result`` texts that are a developer's repr, not a result meant for a reader.
+_DEVELOPER_REPR = re.compile(
+    r"^\s*(?:(?:Posix|Windows|Pure\w*)?Path\(|<[\w.]+ (?:object )?at 0x[0-9a-f]+>|None\s*$)")
+_ERROR_CELL_TAG = "papermill-error-cell-tag"
 
 
 def _strip_remote_scripts(body: str) -> str:
-    """Drop the script tags nbconvert adds that load code from the internet (require.js,
-    MathJax, mermaid): reports are static, must open offline and must not call out.
+    """Drop the script tags that load code from the internet (require.js, MathJax, mermaid).
+
+    Reports are static, must open offline and must not call out.
     """
     return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(0)) else m.group(0), body)
+
+
+def _reviewer_output(output: Any) -> bool:
+    """True if a cell output belongs in a reviewer's page.
+
+    Left out: tracebacks (the header gives the reason), warnings and other stderr text, and
+    results that are only the repr of a path or an object (e.g. the value of a last line
+    that returned a path).
+    """
+    kind = output.get("output_type")
+    if kind == "error":
+        return False
+    if kind == "stream":
+        return output.get("name") != "stderr"
+    if kind == "execute_result":
+        data = output.get("data") or {}
+        if set(data) <= {"text/plain"}:
+            text = data.get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            return not _DEVELOPER_REPR.match(text)
+    return True
+
+
+def _clean_notebook(nb: Any) -> Any:
+    """The notebook as reviewers see it: reviewer outputs only, stable cell ids."""
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if _ERROR_CELL_TAG in (cell.get("metadata", {}).get("tags") or []):
+            continue  # papermill's "An Exception was encountered" banner
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", []) if _reviewer_output(o)]
+        if "id" in cell:
+            cell["id"] = f"cell-{index}"
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _stable_ids(body: str) -> str:
+    """Replace random pandas Styler ids with ids numbered in order of appearance."""
+    mapping: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in mapping:
+            mapping[key] = f"{len(mapping):05x}"
+        return f"T_{mapping[key]}"
+
+    return _STYLER_ID.sub(replace, body)
 
 
 def _label(code: Any, name: Any) -> str:
@@ -487,31 +542,42 @@ def _label(code: Any, name: Any) -> str:
     return str(name or code or "")
 
 
-def _header_html(meta: Mapping[str, Any]) -> str:
-    service = _label(meta.get("service"), meta.get("service_name"))
-    footprint = _label(meta.get("footprint"), meta.get("footprint_name"))
-    parts = [p for p in (service, footprint) if p]
-    title = " \u2014 ".join(parts) if parts else str(meta.get("notebook") or "Report")
+def _report_title(meta: Mapping[str, Any], fallback: str) -> str:
+    if meta.get("title"):
+        return str(meta["title"])
+    parts = [_label(meta.get("service"), meta.get("service_name")),
+             _label(meta.get("footprint"), meta.get("footprint_name"))]
+    label = " \u2014 ".join(p for p in parts if p)
+    return label or humanise(Path(str(meta.get("notebook") or fallback)).stem)
+
+
+def _header_html(meta: Mapping[str, Any], fallback: str = "Report") -> str:
+    status = meta.get("status")
     pairs = [
-        ("Service", service),
-        ("Footprint", footprint),
+        ("Service", _label(meta.get("service"), meta.get("service_name"))),
+        ("Footprint", _label(meta.get("footprint"), meta.get("footprint_name"))),
+        ("Years", meta.get("years")),
         ("Run", meta.get("run")),
-        ("Notebook", meta.get("notebook")),
-        ("Date", meta.get("date")),
         ("Seed", meta.get("seed")),
         ("Draws", meta.get("draws")),
         ("hna", meta.get("hna_version")),
-        ("Status", meta.get("status")),
+        ("Status", {"ok": "complete", "failed": "failed"}.get(str(status), status)),
     ]
     items = "".join(
         f'<div class="hna-pair"><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>'
         for k, v in pairs
         if v not in (None, "")
     )
-    failed = " hna-failed" if meta.get("status") not in (None, "ok") else ""
+    failed = " hna-failed" if status not in (None, "ok") else ""
+    reason = ""
+    if status not in (None, "ok"):
+        error = meta.get("error") or {}
+        text = error.get("reason") or "The analysis did not complete"
+        reason = (f'<p class="hna-reason">{html.escape(str(text))}. The results below are '
+                  "incomplete.</p>")
     return (
-        f'<header class="hna-header{failed}"><h1>{html.escape(title)}</h1>'
-        f"<dl>{items}</dl></header>"
+        f'<header class="hna-header{failed}"><h1>{html.escape(_report_title(meta, fallback))}'
+        f"</h1><dl>{items}</dl>{reason}</header>"
     )
 
 
@@ -521,13 +587,16 @@ def render_html(
     *,
     show_code: bool = False,
 ) -> str:
-    """Render an executed notebook as an HTML page for reviewers.
+    """Render an executed notebook as an HTML page for reviewers, byte-reproducibly.
 
     Code cells and prompts are left out unless ``show_code``; outputs (tables, text, figures
-    embedded as base64 images) are kept. A header names the service, footprint, run and date
-    from ``meta`` (keys ``service``, ``service_name``, ``footprint``, ``footprint_name``,
-    ``run``, ``notebook``, ``date``, ``seed``, ``draws``, ``hna_version``, ``status``; all
-    optional).
+    embedded as base64 images) are kept, except tracebacks, stderr text and developer reprs
+    (see :func:`_reviewer_output`). A header gives the report's title and names the service,
+    footprint, years, run, seed and draws from ``meta`` (keys ``title``, ``service``,
+    ``service_name``, ``footprint``, ``footprint_name``, ``years``, ``run``, ``notebook``,
+    ``seed``, ``draws``, ``hna_version``, ``status``, ``error``; all optional); a failed job
+    shows ``error["reason"]``, one plain sentence. Cell ids and pandas Styler ids are made
+    stable and no date is written, so the same notebook gives the same bytes.
 
     Returns:
         The HTML document as text.
@@ -535,20 +604,17 @@ def render_html(
     import nbformat
 
     meta = dict(meta or {})
-    nb = nbformat.read(str(executed_nb_path), as_version=4)
-    title_parts = [
-        _label(meta.get("service"), meta.get("service_name")),
-        _label(meta.get("footprint"), meta.get("footprint_name")),
-    ]
-    title = " \u2014 ".join(p for p in title_parts if p) or Path(executed_nb_path).stem
+    nb = _clean_notebook(nbformat.read(str(executed_nb_path), as_version=4))
+    fallback = Path(executed_nb_path).stem
+    title = _report_title(meta, fallback)
     body, _ = _exporter(show_code).from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = _strip_remote_scripts(body)
+    body = _stable_ids(_strip_remote_scripts(body))
     style = f"<style>{_REPORT_CSS}</style>"
     if "</head>" in body:
         body = body.replace("</head>", f"{style}\n</head>", 1)
     else:  # pragma: no cover - nbconvert templates always have a head
         body = style + body
-    header = _header_html(meta)
+    header = _header_html(meta, fallback)
     match = re.search(r"<body[^>]*>", body)
     if match:
         body = body[: match.end()] + "\n" + header + body[match.end():]
@@ -558,10 +624,11 @@ def render_html(
 
 
 # --------------------------------------------------------------------------------------------
-# Index page and summary table
+# Index page
 # --------------------------------------------------------------------------------------------
 
 _INDEX_CSS = """
+* { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 0;
   color: #212b32; background: #fff; }
 header { background: #005eb8; color: #fff; padding: 1em 2em; }
@@ -569,33 +636,49 @@ header h1 { margin: 0 0 .3em 0; font-size: 1.6em; }
 header dl { display: flex; flex-wrap: wrap; gap: .2em 1.6em; margin: 0; font-size: .9em; }
 header dt { font-weight: 600; } header dt::after { content: ":"; }
 header dd { margin: 0 0 0 .3em; } header .pair { display: flex; }
-main { padding: 1em 2em 3em 2em; }
+main { padding: 1em 2em 3em 2em; max-width: 1280px; }
+p.summary { font-size: 1.05em; max-width: 60em; }
 h2 { font-size: 1.25em; margin: 1.6em 0 .5em 0; }
-table { border-collapse: collapse; font-size: .9em; }
-th, td { padding: .35em .7em; border-bottom: 1px solid #d8dde0; text-align: left;
-  vertical-align: top; }
-th { background: #f0f4f5; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; font-size: .9em; width: 100%; table-layout: auto; }
+th, td { padding: .35em .6em; border-bottom: 1px solid #d8dde0; text-align: left;
+  vertical-align: top; overflow-wrap: anywhere; }
+th { background: #f0f4f5; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.links { white-space: nowrap; }
-div.wide { overflow-x: auto; }
+div.wide { overflow-x: auto; max-width: 100%; }
 tr.failed td { background: #fbe9ec; }
-tr.error td { background: #fbe9ec; border-bottom: 2px solid #8a1538; }
-tr.error pre { margin: 0; white-space: pre-wrap; font-size: .85em; color: #5c0f24; }
+td.reason { color: #5c0f24; }
 .status { font-weight: 600; white-space: nowrap; }
 .status.ok { color: #007f3b; } .status.failed, .status.interrupted { color: #8a1538; }
 .status.pending { color: #6b7780; }
-.counts span { margin-right: 1.2em; }
 a { color: #005eb8; }
 .muted { color: #6b7780; }
-footer { padding: 0 2em 2em 2em; font-size: .8em; color: #6b7780; }
 """
+
+#: How many headline columns each table of the index shows at most (the rest: summary.csv).
+INDEX_COLUMNS = 6
+
+_ACRONYMS = {"nhs": "NHS", "icb": "ICB", "lad": "LAD", "dsr": "DSR", "ci": "CI", "rrt": "RRT",
+             "qipp": "QIPP", "p": "P", "esp": "ESP"}
+
+
+def humanise(name: str) -> str:
+    """A snake_case key as a heading: ``cases_2040_median -> "Cases 2040 median"``.
+
+    Common acronyms are capitalised (NHS, ICB, DSR, CI, ...); ``p_`` becomes "P".
+    """
+    words = [w for w in re.split(r"[_\s]+", str(name)) if w]
+    out = [_ACRONYMS.get(w.lower(), w) for w in words]
+    if out and out[0] == out[0].lower():
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
 
 
 def _format_number(value: Any) -> str:
     if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
+        return "" if value is None else ("yes" if value else "no")
     if isinstance(value, int):
-        return f"{value:,}"
+        return str(value) if 1900 <= value <= 2200 else f"{value:,}"
     if isinstance(value, float):
         if value == 0 or abs(value) >= 100:
             return f"{value:,.0f}"
@@ -607,13 +690,18 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool | int | float | str)
 
 
-def _headline_columns(jobs: Sequence[Mapping[str, Any]], limit: int = 10) -> list[str]:
+_INDEX_SKIP = {"service", "footprint", "service_name", "footprint_name", "hna_version", "note",
+               "run", "title"}
+
+
+def _headline_columns(jobs: Sequence[Mapping[str, Any]], limit: int = INDEX_COLUMNS) -> list[str]:
     """Scalar headline keys in order of first appearance, leaving out empty columns."""
-    skip = {"service", "footprint", "service_name", "footprint_name"}  # already in the row
     columns: list[str] = []
     for job in jobs:
         for key, value in (job.get("headline") or {}).items():
-            if key in skip or key in columns or not _scalar(value) or value in (None, ""):
+            if key in _INDEX_SKIP or key in columns or not _scalar(value) or value in (None, ""):
+                continue
+            if isinstance(value, str) and (value.startswith("/") or len(value) > 60):
                 continue
             columns.append(key)
     return columns[:limit]
@@ -625,124 +713,109 @@ def _link(href: str | None, label: str) -> str:
     return f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>'
 
 
-def _error_text(error: Mapping[str, Any] | None) -> str:
-    if not error:
-        return ""
-    lines = [str(error.get("summary") or f"{error.get('ename')}: {error.get('evalue')}")]
-    source = error.get("source")
-    if source:
-        lines.append("In cell:\n" + str(source))
-    tail = error.get("detail")
-    if tail:
-        lines.append(str(tail))
-    return "\n".join(lines)
+def _group_title(group: Sequence[Mapping[str, Any]]) -> str:
+    """A section heading for the jobs of one notebook: its report kind, not its path."""
+    stem = Path(str(group[0].get("notebook") or "report")).stem
+    return humanise(stem)
+
+
+def _job_label(job: Mapping[str, Any]) -> str:
+    parts = [p for p in (_label(job.get("service"), job.get("service_name")),
+                         _label(job.get("footprint"), job.get("footprint_name"))) if p]
+    return " \u2014 ".join(parts) or str(job.get("title") or humanise(Path(str(job.get("id"))).name))
+
+
+def _job_row(job: Mapping[str, Any], columns: Sequence[str]) -> str:
+    status = str(job.get("status", "pending"))
+    outputs = job.get("outputs") or {}
+    label = _job_label(job)
+    report = outputs.get("html")
+    name = _link(report, label) if report else html.escape(label)
+    shown = {"ok": "complete", "failed": "failed", "interrupted": "interrupted"}.get(status,
+                                                                                   status)
+    cells = [f"<td>{name}</td>", f'<td class="status {html.escape(status)}">{shown}</td>']
+    headline = job.get("headline") or {}
+    if status == "failed":
+        reason = (job.get("error") or {}).get("reason") or "The analysis did not complete"
+        cells.append(f'<td class="reason" colspan="{max(1, len(columns))}">'
+                     f"{html.escape(str(reason))}</td>")
+    else:
+        for column in columns:
+            value = headline.get(column)
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{html.escape(_format_number(value))}</td>")
+    links = " ".join(filter(None, [_link(outputs.get("ipynb"), "notebook"),
+                                   _link(outputs.get("json"), "data")]))
+    cells.append(f'<td class="links">{links}</td>')
+    row_class = "failed" if status in ("failed", "interrupted") else html.escape(status)
+    return f'<tr class="{row_class}">{"".join(cells)}</tr>'
+
+
+def _section(group: Sequence[Mapping[str, Any]]) -> str:
+    columns = _headline_columns(group)
+    head = ["Report", "Status", *(humanise(c) for c in columns), "Files"]
+    if not columns:
+        head.insert(2, "")
+    rows = "".join(_job_row(job, columns) for job in group)
+    head_html = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (f"<section><h2>{html.escape(_group_title(group))}</h2>"
+            f'<div class="wide"><table class="jobs"><thead><tr>{head_html}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div></section>")
+
+
+def _run_summary(manifest: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]) -> str:
+    n_ok = sum(1 for j in jobs if j.get("status") == "ok")
+    n_failed = sum(1 for j in jobs if j.get("status") == "failed")
+    other = len(jobs) - n_ok - n_failed
+    services = sorted({str(j.get("service_name") or j["service"]) for j in jobs
+                       if j.get("service")})
+    footprints = {j.get("footprint") for j in jobs if j.get("footprint")}
+    parts = [f"{len(jobs)} reports: {n_ok} complete"]
+    if n_failed:
+        parts.append(f"{n_failed} failed (reason shown in each row)")
+    if other:
+        parts.append(f"{other} not run (interrupted; run the same command again to resume)")
+    what = []
+    if services:
+        what.append("services " + ", ".join(services))
+    if footprints:
+        what.append(f"{len(footprints)} footprints")
+    scope = f" covering {' and '.join(what)}" if what else ""
+    years = manifest.get("years_label")
+    text = ", ".join(parts) + scope + (f", years {years}" if years else "") + "."
+    description = manifest.get("description")
+    lead = f"{html.escape(str(description))} " if description else ""
+    return f'<p class="summary">{lead}{html.escape(text)}</p>'
 
 
 def write_index(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
-    """Write ``index.html`` for a run: one row per job with status, headline numbers, links.
+    """Write ``index.html`` for a run: a short summary, then one table per kind of report.
 
-    Jobs are grouped by notebook. Failed jobs are highlighted and followed by their error
-    (message, failing cell, traceback excerpt). The page is self-contained: inline CSS, no
-    scripts, no external assets; links are relative to the run folder.
+    Each row names the report (service and footprint names with codes) and links to it,
+    with its status and up to :data:`INDEX_COLUMNS` headline numbers under readable
+    headings; a failed job shows its one-line reason instead (details are in the manifest).
+    The page is self-contained (inline CSS, no scripts), fits a 1280 px window and holds no
+    timestamps or timings, so the same run gives the same bytes.
     """
     run_dir = Path(run_dir)
     jobs = list(manifest.get("jobs") or [])
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[job.get("status", "pending")] = counts.get(job.get("status", "pending"), 0) + 1
-    reused = sum(1 for job in jobs if job.get("reused"))
     run_name = str(manifest.get("run") or run_dir.name)
     pairs = [
-        ("Run spec", manifest.get("runspec")),
-        ("Updated", manifest.get("updated")),
-        ("hna", manifest.get("hna_version")),
-        ("Seed", manifest.get("seed")),
-        ("Draws", manifest.get("draws")),
         ("Years", manifest.get("years_label")),
-        ("Data", (manifest.get("data_hash") or "")[:12]),
+        ("Draws", manifest.get("draws")),
+        ("Seed", manifest.get("seed")),
+        ("hna", manifest.get("hna_version")),
     ]
     header_items = "".join(
         f'<div class="pair"><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>'
         for k, v in pairs
         if v not in (None, "")
     )
-    count_items = "".join(
-        f'<span class="status {html.escape(k)}">{html.escape(k)}: {n}</span>'
-        for k, n in sorted(counts.items())
-    )
-    if reused:
-        count_items += f'<span class="muted">reused from an earlier run: {reused}</span>'
-
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for job in jobs:
         groups.setdefault(str(job.get("notebook") or ""), []).append(job)
-
-    sections = []
-    for notebook, group in groups.items():
-        columns = _headline_columns(group)
-        has_service = any(job.get("service") for job in group)
-        has_footprint = any(job.get("footprint") for job in group)
-        has_job = not (has_service or has_footprint)
-        head = ["Job"] if has_job else []
-        if has_service:
-            head.append("Service")
-        if has_footprint:
-            head.append("Footprint")
-        head += ["Status", *columns, "Time (s)", "Outputs"]
-        rows = []
-        for job in group:
-            status = str(job.get("status", "pending"))
-            outputs = job.get("outputs") or {}
-            cells = [f"<td>{html.escape(str(job.get('id', '')))}</td>"] if has_job else []
-            if has_service:
-                cells.append(
-                    f"<td>{html.escape(_label(job.get('service'), job.get('service_name')))}</td>"
-                )
-            if has_footprint:
-                cells.append(
-                    "<td>"
-                    + html.escape(_label(job.get("footprint"), job.get("footprint_name")))
-                    + "</td>"
-                )
-            label = status + (" (reused)" if job.get("reused") else "")
-            cells.append(
-                f'<td class="status {html.escape(status)}">{html.escape(label)}</td>'
-            )
-            headline = job.get("headline") or {}
-            for column in columns:
-                value = headline.get(column)
-                numeric = isinstance(value, int | float) and not isinstance(value, bool)
-                cls = ' class="num"' if numeric else ""
-                cells.append(f"<td{cls}>{html.escape(_format_number(value))}</td>")
-            duration = job.get("duration_s")
-            cells.append(
-                f'<td class="num">{"" if duration is None else f"{duration:.1f}"}</td>'
-            )
-            links = " ".join(
-                filter(
-                    None,
-                    [
-                        _link(outputs.get("html"), "report"),
-                        _link(outputs.get("ipynb"), "notebook"),
-                        _link(outputs.get("json"), "json"),
-                    ],
-                )
-            )
-            cells.append(f'<td class="links">{links}</td>')
-            row_class = "failed" if status in ("failed", "interrupted") else status
-            rows.append(f'<tr class="{html.escape(row_class)}">{"".join(cells)}</tr>')
-            if status == "failed" and job.get("error"):
-                rows.append(
-                    f'<tr class="error"><td colspan="{len(head)}"><pre>'
-                    f"{html.escape(_error_text(job.get('error')))}</pre></td></tr>"
-                )
-        head_html = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        sections.append(
-            f"<section><h2>{html.escape(notebook)}</h2>"
-            f'<div class="wide"><table class="jobs"><thead><tr>{head_html}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div></section>"
-        )
-
+    sections = "".join(_section(group) for group in groups.values()) or "<p>No jobs.</p>"
     vintage_lines = _vintage_lines(manifest.get("data_vintages") or {})
     vintage_html = (
         "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in vintage_lines) + "</ul>"
@@ -753,62 +826,20 @@ def write_index(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) ->
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(run_name)}: hna run index</title>
+<title>{html.escape(humanise(run_name))}: reports of the run</title>
 <style>{_INDEX_CSS}</style>
 </head>
 <body>
-<header><h1>Run {html.escape(run_name)}</h1><dl>{header_items}</dl></header>
+<header><h1>Run: {html.escape(humanise(run_name))}</h1><dl>{header_items}</dl></header>
 <main>
-<p class="counts">{count_items}</p>
-{''.join(sections) if sections else '<p>No jobs.</p>'}
-<details class="muted"><summary>Data vintages</summary>{vintage_html}</details>
-<p class="muted">Details for every job: <a href="{MANIFEST_NAME}">manifest.json</a>,
+{_run_summary(manifest, jobs)}
+{sections}
+<details class="muted"><summary>Data sources and vintages</summary>{vintage_html}</details>
+<p class="muted">Every job's inputs, timings and full error details:
+<a href="{MANIFEST_NAME}">manifest.json</a>; the headline numbers as a table:
 <a href="{SUMMARY_NAME}">summary.csv</a>.</p>
 </main>
-<footer>Generated by hna {html.escape(str(manifest.get("hna_version", "")))} on
-{html.escape(datetime.now().strftime("%Y-%m-%d %H:%M"))}.</footer>
 </body>
 </html>
 """
     return atomic_write_text(run_dir / INDEX_NAME, page)
-
-
-def write_summary_csv(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
-    """Write ``summary.csv``: one row per job (status, timing, error) plus headline columns.
-
-    Headline values that are not scalars are written as JSON text; headline columns are
-    prefixed ``headline.`` so they cannot clash with the job columns.
-    """
-    jobs = list(manifest.get("jobs") or [])
-    keys: list[str] = []
-    for job in jobs:
-        for key in (job.get("headline") or {}):
-            if key not in keys:
-                keys.append(key)
-    fields = [
-        "job", "notebook", "service", "footprint", "footprint_name", "status", "reused",
-        "duration_s", "error",
-    ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(fields + [f"headline.{k}" for k in keys])
-    for job in jobs:
-        error = job.get("error") or {}
-        row = [
-            job.get("id"), job.get("notebook"), job.get("service") or "",
-            job.get("footprint") or "", job.get("footprint_name") or "", job.get("status"),
-            bool(job.get("reused")),
-            "" if job.get("duration_s") is None else round(float(job["duration_s"]), 3),
-            error.get("summary", "") if error else "",
-        ]
-        headline = job.get("headline") or {}
-        for key in keys:
-            value = headline.get(key)
-            if value is None:
-                row.append("")
-            elif _scalar(value):
-                row.append(value)
-            else:
-                row.append(json.dumps(value, ensure_ascii=False))
-        writer.writerow(row)
-    return atomic_write_text(Path(run_dir) / SUMMARY_NAME, buffer.getvalue())

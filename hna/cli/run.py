@@ -125,28 +125,17 @@ def _summary_table(result: Any, console: Any) -> None:
 
 
 def _dry_run(runspec: Path, parameters: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
     from hna.batch import plan_run
 
     plan = plan_run(runspec, parameters)
-    console = Console()
-    table = Table(title=f"Run {plan.spec.name}: {len(plan.jobs)} jobs (dry run, nothing "
-                  "executed)", title_justify="left")
-    table.add_column("Job", overflow="fold")
-    table.add_column("Notebook", overflow="fold")
-    table.add_column("Outputs", overflow="fold")
-    for job in plan.jobs[:_LIST_LIMIT]:
-        table.add_row(escape(job.title), escape(Path(job.notebook_label).name),
-                      escape(f"{job.id}.html"))
-    console.print(table)
-    if len(plan.jobs) > _LIST_LIMIT:
-        console.print(f"... and {len(plan.jobs) - _LIST_LIMIT} more")
     spec = plan.spec
-    console.print(f"Years {spec.years_label}, {spec.draws} draws, seed {spec.seed}. "
-                  "The spec, its notebooks, services, footprints and parameters are valid.")
+    typer.echo(f"Run {spec.name}: {len(plan.jobs)} jobs (dry run: nothing executed or written)")
+    for job in plan.jobs[:_LIST_LIMIT]:
+        typer.echo(f"  {job.title}  [{Path(job.notebook_label).name} -> {job.id}.html]")
+    if len(plan.jobs) > _LIST_LIMIT:
+        typer.echo(f"  ... and {len(plan.jobs) - _LIST_LIMIT} more")
+    typer.echo(f"Years {spec.years_label}, {spec.draws} draws, seed {spec.seed}. The spec, its "
+               "notebooks, services, footprints, years and parameters are valid.")
 
 
 def _cli_parameters(args: list[str]) -> dict[str, Any]:

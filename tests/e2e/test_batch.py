@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,8 @@ import pytest
 import yaml
 
 import hna
-import hna.batch as batch
+import hna.batch.jobs as batch_jobs
+import hna.batch.run as batch_run
 from hna.batch import (
     RESERVED_PARAMETERS,
     check_injected_code,
@@ -87,12 +87,9 @@ def test_default_runspec_expands_to_service_reports_overview_designation_and_app
     for name in ("service_needs", "footprint_overview", "designation_options",
                  "commissioning_appraisal"):
         shutil.copy(NOTEBOOKS / "ok.ipynb", tmp_path / "notebooks" / f"{name}.ipynb")
-    monkeypatch.setattr(batch, "_check_services", _any_service)
+    monkeypatch.setattr(batch_jobs, "check_services", _any_service)
     regions = ["E40000003", "E40000005", "E40000006", "E40000007", "E40000010", "E40000011",
                "E40000012"]
-    fake = types.SimpleNamespace(footprint_codes=lambda level: list(regions))
-    monkeypatch.setattr(batch, "_optional_module",
-                        lambda name: fake if name == "hna.geography" else None)
     jobs = expand_jobs(spec, root=tmp_path)
     assert len(jobs) == 16 + 1 + 1 + 8
     assert [j.id for j in jobs[:2]] == ["soft_tissue_sarcoma/E92000001",
@@ -212,7 +209,7 @@ def test_injected_code_check_catches_a_quoting_bug(monkeypatch):
 
 
 def test_jobs_follow_each_notebooks_axes_and_output_layout(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "_check_services", _any_service)
+    monkeypatch.setattr(batch_jobs, "check_services", _any_service)
     path = _write_spec(
         tmp_path,
         [{"path": "ok.ipynb", "over": ["service", "footprint"]},
@@ -239,7 +236,7 @@ def test_jobs_follow_each_notebooks_axes_and_output_layout(tmp_path, monkeypatch
 
 def test_a_notebook_can_override_services_footprints_and_parameters(tmp_path, monkeypatch):
     """Per-notebook services/footprints/parameters restrict one notebook within a wider run."""
-    monkeypatch.setattr(batch, "_check_services", _any_service)
+    monkeypatch.setattr(batch_jobs, "check_services", _any_service)
     path = _write_spec(
         tmp_path,
         [{"path": "ok.ipynb", "over": ["service", "footprint"]},
@@ -262,7 +259,7 @@ def test_a_notebook_override_cannot_set_runner_parameters(tmp_path):
 
 
 def test_two_notebooks_writing_the_same_outputs_need_a_suffix(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "_check_services", _any_service)
+    monkeypatch.setattr(batch_jobs, "check_services", _any_service)
     entries = [{"path": "ok.ipynb"}, {"path": "raising.ipynb"}]
     path = _write_spec(tmp_path, entries, services=["dialysis"], footprints=["E92000001"])
     with pytest.raises(ParameterError, match="suffix"):
@@ -273,21 +270,13 @@ def test_two_notebooks_writing_the_same_outputs_need_a_suffix(tmp_path, monkeypa
     assert ids == ["dialysis/E92000001", "dialysis/E92000001_extra"]
 
 
-def test_footprints_without_geography_must_be_codes(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "_optional_module", lambda name: None)
-    path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": ["footprint"]}],
-                       footprints=["E92000001", "London"])
-    with pytest.raises(ParameterError) as info:
-        expand_jobs(load_runspec(path), root=tmp_path, source=str(path))
-    assert "footprints[1]" in str(info.value) and "GSS" in str(info.value)
-    path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": ["footprint"]}],
-                       footprints={"level": "icb"})
-    with pytest.raises(ParameterError, match="need hna.geography"):
-        expand_jobs(load_runspec(path), root=tmp_path)
+def test_batch_imports_hna_modules_directly_without_probing():
+    sources = "\n".join(p.read_text() for p in (REPO / "hna" / "batch").glob("*.py"))
+    assert "importlib" not in sources and "_optional_module" not in sources
+    assert "from hna import geography, services" in (REPO / "hna/batch/jobs.py").read_text()
 
 
 def test_unknown_footprint_is_reported_with_its_position(tmp_path):
-    pytest.importorskip("hna.geography")
     path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": ["footprint"]}],
                        footprints=["E92000001", "Atlantis"])
     with pytest.raises(ParameterError, match=r"footprints\[1\]"):
@@ -297,7 +286,8 @@ def test_unknown_footprint_is_reported_with_its_position(tmp_path):
 def test_missing_notebook_is_reported(tmp_path):
     path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": []}])
     spec = load_runspec(path)
-    spec.notebooks[0].path = "notebooks/nope.ipynb"
+    spec = spec.model_copy(update={"notebooks": [spec.notebooks[0].model_copy(
+        update={"path": "notebooks/nope.ipynb"})]})
     with pytest.raises(ParameterError, match=r"notebooks\[0\]\.path.*notebook not found"):
         expand_jobs(spec, root=tmp_path)
 
@@ -306,7 +296,7 @@ def test_a_run_folder_is_written_by_one_run_at_a_time(tmp_path):
     path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": []}])
     run_dir = tmp_path / "outputs" / "t"
     run_dir.mkdir(parents=True)
-    with batch._run_lock(run_dir), pytest.raises(HnaError, match="another 'hna run'"):
+    with batch_run._run_lock(run_dir), pytest.raises(HnaError, match="another 'hna run'"):
         run_batch(path, output_dir=tmp_path / "outputs")
     assert not (run_dir / "manifest.json").exists()
 
@@ -319,7 +309,7 @@ def mixed_run(tmp_path_factory):
     """One run with successes, an exception, a kernel death and a timeout (5 jobs)."""
     tmp_path = tmp_path_factory.mktemp("mixed")
     mp = pytest.MonkeyPatch()
-    mp.setattr(batch, "_check_services", _any_service)
+    mp.setattr(batch_jobs, "check_services", _any_service)
     try:
         path = _write_spec(
             tmp_path,
@@ -369,7 +359,8 @@ def test_a_failing_job_records_its_cell_and_message(mixed_run):
     assert "raise ValueError" in error["source"]
     assert error["cell_index"] is not None and error["exec_count"] is not None
     index = (result.run_dir / "index.html").read_text()
-    assert "deliberate failure" in index and 'class="failed"' in index
+    assert "unexpected error (ValueError)" in index and 'class="failed"' in index
+    assert "Traceback" not in index and "raise ValueError" not in index
 
 
 @pytest.mark.slow

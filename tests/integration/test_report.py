@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from hna.batch.outputs import round_number, write_summary_csv
 from hna.errors import DataError, ParameterError
 from hna.report import (
     HEADLINE_ENV,
@@ -29,7 +30,6 @@ from hna.report import (
     to_json_value,
     write_headline,
     write_index,
-    write_summary_csv,
 )
 
 # A 1x1 transparent PNG, base64-encoded (the smallest valid figure output).
@@ -206,8 +206,9 @@ META = {"service": "dialysis", "service_name": "Dialysis", "footprint": "E400000
 def test_render_html_has_header_tables_and_embedded_figures_but_no_code(tmp_path):
     page = render_html(_executed_notebook(tmp_path / "x.ipynb"), META)
     header = page[page.index('<header class="hna-header'):page.index("</header>")]
-    for text in ("Dialysis (dialysis)", "London (E40000003)", "default", "2026-11-24 10:00"):
+    for text in ("Dialysis (dialysis)", "London (E40000003)", "default"):
         assert text in header
+    assert "2026-11-24" not in page  # no dates: the same notebook gives the same bytes
     assert "<td>2025</td>" in page
     assert f"data:image/png;base64,{PNG_1X1}" in page
     assert "secret_code_marker" not in page
@@ -244,17 +245,36 @@ def _manifest() -> dict:
     }
 
 
-def test_index_lists_jobs_with_status_headlines_links_and_errors(tmp_path):
-    page = write_index(tmp_path, _manifest()).read_text()
+def test_index_lists_jobs_with_status_headlines_links_and_reasons(tmp_path):
+    manifest = _manifest()
+    manifest["jobs"][1]["error"]["reason"] = "The analysis stopped: <bad> & worse"
+    page = write_index(tmp_path, manifest).read_text()
     rows = re.findall(r"<tr class=\"([a-z]+)\">", page)
-    assert rows == ["ok", "failed", "error"]  # the failure is followed by its error row
+    assert rows == ["ok", "failed"]  # no traceback rows
     assert "12,346" in page and ">4<" in page  # headline numbers, formatted
     assert "series" not in page  # non-scalar headline values stay in the JSON
-    assert "ValueError: &lt;bad&gt; &amp; worse (cell 3, In [2])" in page  # escaped
+    assert "The analysis stopped: &lt;bad&gt; &amp; worse" in page  # escaped
+    assert "raise ValueError" not in page and "cell 3" not in page  # detail only in manifest
     hrefs = re.findall(r'href="([^"]+)"', page)
     assert "dialysis/E92000001.html" in hrefs and "dialysis/E40000003.json" in hrefs
     assert "dialysis/E40000003.html" not in hrefs
     assert "ONS mid-year estimates: mid-2020" in page
+
+
+def test_index_has_a_run_summary_first_and_readable_headings(tmp_path):
+    page = write_index(tmp_path, _manifest()).read_text()
+    main = page[page.index("<main>"):]
+    assert main.index('class="summary"') < main.index("<table")
+    assert "2 reports: 1 complete, 1 failed" in page
+    assert "<h2>Service needs</h2>" in page and "notebooks/service_needs.ipynb" not in page
+    headers = re.findall(r"<th>([^<]*)</th>", page)
+    assert "Cases 2040" in headers and not [h for h in headers if "_" in h]
+    assert "England (E92000001)" in page
+
+
+def test_index_fits_1280_px_and_wraps_long_cells(tmp_path):
+    page = write_index(tmp_path, _manifest()).read_text()
+    assert "max-width: 1280px" in page and "overflow-wrap: anywhere" in page
 
 
 def test_index_is_self_contained(tmp_path):
@@ -265,15 +285,66 @@ def test_index_is_self_contained(tmp_path):
     assert "<style>" in page
 
 
-def test_summary_csv_has_one_row_per_job_with_headline_columns(tmp_path):
-    path = write_summary_csv(tmp_path, _manifest())
+def test_summary_csv_has_one_row_per_job_with_rounded_headline_columns(tmp_path):
+    manifest = _manifest()
+    manifest["jobs"][0]["headline"].update(footprint="E92000001", path="/tmp/hna-job-x/a.json")
+    manifest["jobs"][1]["error"]["reason"] = "The analysis stopped"
+    path = write_summary_csv(tmp_path, manifest)
     with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        columns = reader.fieldnames
     assert [r["job"] for r in rows] == ["dialysis/E92000001", "dialysis/E40000003"]
-    assert rows[0]["headline.cases_2040"] == "12345.678"
+    assert rows[0]["headline.cases_2040"] == "12345.7"
     assert rows[0]["headline.series"] == "[1, 2]"
-    assert rows[1]["status"] == "failed"
-    assert rows[1]["error"].startswith("ValueError")
+    assert rows[1]["status"] == "failed" and rows[1]["reason"] == "The analysis stopped"
+    assert "headline.footprint" not in columns and "headline.path" not in columns
+    assert len(columns) == len(set(columns))
+    assert not any("/tmp/" in value for row in rows for value in row.values())
+
+
+@pytest.mark.parametrize(("value", "rounded"), [
+    (502.8349, 502.8), (0.998765, 0.9988), (24470.64, 24470.6), (7, 7), (0.0, 0.0),
+    (1234567.891, 1234567.9),
+])
+def test_summary_numbers_keep_four_significant_figures_and_at_least_one_decimal(value, rounded):
+    assert round_number(value) == rounded
+
+
+def _notebook_with_outputs(path: Path, outputs: list) -> Path:
+    nb = new_notebook(cells=[new_code_cell("x", execution_count=1, outputs=outputs)])
+    nb.cells[0]["id"] = "random-id-123"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_reports_drop_path_reprs_tracebacks_and_warnings(tmp_path):
+    outputs = [
+        new_output("execute_result", data={"text/plain": "PosixPath('/tmp/hna-job-1/h.json')"},
+                   execution_count=1),
+        new_output("stream", name="stderr", text="/usr/lib/x.py:3: UserWarning: careful\n"),
+        new_output("error", ename="ValueError", evalue="bad",
+                   traceback=["Traceback (most recent call last)", "ValueError: bad"]),
+        new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
+    ]
+    page = render_html(_notebook_with_outputs(tmp_path / "x.ipynb", outputs),
+                       {"status": "failed", "error": {"reason": "The analysis stopped: bad"}})
+    assert "PosixPath" not in page and "hna-job-" not in page
+    assert "Traceback" not in page and "UserWarning" not in page
+    assert "42" in page and "The analysis stopped: bad" in page
+    assert "random-id-123" not in page
+
+
+def test_reports_are_byte_identical_despite_random_styler_ids(tmp_path):
+    pages = []
+    for name, uuid in (("a", "1a2b3"), ("b", "9f8e7")):
+        table = (f'<style type="text/css">#T_{uuid}_row0_col0 {{ color: red; }}</style>'
+                 f'<table id="T_{uuid}"><tr><td id="T_{uuid}_row0_col0">1</td></tr></table>')
+        outputs = [new_output("display_data", data={"text/html": table, "text/plain": "t"})]
+        pages.append(render_html(_notebook_with_outputs(tmp_path / f"{name}.ipynb", outputs),
+                                 {"title": "Report"}))
+    assert pages[0] == pages[1]
+    assert "T_00000_row0_col0" in pages[0]
 
 
 def test_rendered_report_loads_nothing_from_the_internet(tmp_path):
