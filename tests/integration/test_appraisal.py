@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from hna import appraisal
-from hna.appraisal import APPRAISAL_DIR
+from hna import frameworks as appraisal
+from hna.frameworks import APPRAISAL_DIR
 from hna.errors import DataError, ParameterError
 
 # ------------------------------------------------------------------ segmentation (F003)

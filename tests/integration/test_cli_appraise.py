@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hna.cli import app
-from hna.commissioning import TITLES
+from hna.appraisal import TITLES
 
 runner = CliRunner()
 
@@ -58,7 +58,8 @@ def test_json_is_one_object_keyed_by_table_with_meta():
                 "tiers,segmentation,priorities,thames_valley", "--no-qipp"])
     assert res.exit_code == 0, res.output
     obj = json.loads(res.stdout)
-    assert list(obj) == ["tiers", "segmentation", "priorities", "thames_valley", "meta"]
+    assert list(obj) == ["tiers", "segmentation", "priorities", "east_midlands_priorities",
+                         "thames_valley", "meta"]
     assert obj["meta"]["footprint"]["code"] == "E40000006"
     assert obj["meta"]["qipp"] == "no QIPP"
     assert isinstance(obj["priorities"][0]["focus"], list)
@@ -87,3 +88,54 @@ def test_bad_section_and_format_exit_2():
         res = _run(["appraise", "-f", "E12000004", *args])
         assert res.exit_code == 2, args
         assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("section", "titles"), [
+    ("risk_sharing", ["risk_sharing", "hiv_risk_share"]),
+    ("binding_decisions", ["voting"]),
+    ("fitness_for_purpose", ["fitness"]),
+    ("survey", ["survey"]),
+    ("east_midlands", ["east_midlands", "investments"]),
+])
+def test_library_sections_are_reachable_from_the_cli(section, titles):
+    res = _run(["appraise", "-f", "E12000004", "--services", "haemophilia", "--horizon", "2025",
+                "--section", section])
+    assert res.exit_code == 0, res.output
+    for t in titles:
+        assert f"== {TITLES[t]} ==" in res.stdout
+
+
+def test_hiv_tolerance_option_changes_the_sharing():
+    res = _run(["appraise", "-f", "E12000004", "--services", "haemophilia", "--horizon", "2025",
+                "--section", "risk_sharing", "--hiv-tolerance", "2", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    hiv = {r["over_baseline"]: r for r in json.loads(res.stdout)["hiv_risk_share"]}
+    assert hiv[2.5]["commissioner"] == pytest.approx(1.25) and hiv[2.5]["tolerance"] == 2
+
+
+def test_benchmark_values_file_fills_the_benchmarking_section():
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "data" / "reference" / \
+        "carter_app14_benchmark_fixture.csv"
+    res = _run(["appraise", "-f", "E12000004", "--services", "haemophilia", "--horizon", "2025",
+                "--section", "benchmarking", "--benchmark-values", str(fixture),
+                "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["measure"]: r for r in json.loads(res.stdout)["benchmarking"]}
+    assert rows["1a"]["shown_3"] == "35 of 35" and rows["1a"]["status"] == "target met"
+
+
+def test_services_catalogue_lists_and_says_which_have_a_model():
+    res = _run(["services", "catalogue", "ndset_2002"])
+    assert res.exit_code == 0, res.output
+    assert "35 entries, 4 with an hna model" in res.stdout
+    assert "Hyperbaric oxygen treatment services" in res.stdout
+    res = _run(["services", "catalogue", "--modelled", "--format", "csv"])
+    df = pd.read_csv(io.StringIO(res.stdout))
+    assert df["has_model"].all() and "bone_sarcoma" in set(df["hna_service"])
+
+
+def test_services_catalogue_unknown_name_exit_2():
+    res = _run(["services", "catalogue", "ndset_1999"])
+    assert res.exit_code == 2 and res.stderr.startswith("error: ")

@@ -1,4 +1,4 @@
-"""hna.commissioning.appraise_footprint: the footprint-level composition of the appraisal.
+"""hna.appraisal.appraise_footprint: the footprint-level composition of the appraisal.
 
 Reference values are stated with their source: ONS published populations, the tier bands of
 F004/F001 (parameters/tiers.yaml), the segmentation rules worked by hand from a test YAML, and
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hna.commissioning import SECTIONS, TABLES, appraise_footprint, parse_sections
+from hna.appraisal import SECTIONS, TABLES, appraisal_demand, appraise_footprint, parse_sections
 from hna.errors import DataError, ParameterError
 from tests.conftest import REPO
 
@@ -23,10 +23,16 @@ EAST_MIDLANDS = "E12000004"  # ONS region = the East Midlands SCG footprint (F00
 HAEMOPHILIA_GBP = 81388  # parameters/services/haemophilia.yaml cost.gbp (per patient-year)
 
 
+def _appraise(footprint, year=2025, horizon=2030, services=None, draws=0, seed=1, **kw):
+    """Demand first (the caller's job), then the appraisal."""
+    demand = appraisal_demand(footprint, services, range(year, max(horizon, year) + 1), draws, seed)
+    return appraise_footprint(footprint, demand, year, horizon, services, **kw)
+
+
 @pytest.fixture(scope="module")
 def em():
     """East Midlands, 2025 to 2030, every catalogue service, default settings."""
-    return appraise_footprint(EAST_MIDLANDS, year=2025, horizon=2030)
+    return _appraise(EAST_MIDLANDS, year=2025, horizon=2030)
 
 
 @pytest.fixture()
@@ -49,7 +55,7 @@ def seg_yaml(tmp_path):
 
 def test_mid_2020_east_midlands_population_is_the_ons_estimate_and_regional():
     # ONS mid-2020 estimate for the East Midlands region: 4,865,583 (MYE2, June 2021).
-    a = appraise_footprint(EAST_MIDLANDS, year=2020, horizon=2020, services=["haemophilia"])
+    a = _appraise(EAST_MIDLANDS, year=2020, horizon=2020, services=["haemophilia"])
     row = a.tiers.set_index("scheme").loc["emscg_2009"]
     assert row["population"] == pytest.approx(4_865_583, abs=0.5)
     # F004 tier chart: regional is 1-5 million (DOMAIN.md: East Midlands 4.4m is regional).
@@ -79,7 +85,7 @@ def test_tiers_table_has_one_row_per_scheme_and_year(em):
 
 
 def test_edges_setting_is_passed_to_the_tier_schemes():
-    a = appraise_footprint(EAST_MIDLANDS, services=["haemophilia"], edges="upper_inclusive")
+    a = _appraise(EAST_MIDLANDS, services=["haemophilia"], edges="upper_inclusive")
     assert set(a.tiers["edges"]) == {"upper_inclusive"}
     assert a.meta["edges"] == "upper_inclusive"
 
@@ -99,7 +105,7 @@ def test_demand_rows_and_england_share(em):
 
 
 def test_england_footprint_is_the_whole_nation():
-    a = appraise_footprint("E92000001", services=["soft_tissue_sarcoma"], qipp=False)
+    a = _appraise("E92000001", services=["soft_tissue_sarcoma"], qipp=False)
     assert len(a.demand) == 2
     assert np.allclose(a.demand["footprint_share"], 1.0)
     assert a.tiers.set_index(["year", "scheme"]).loc[(2025, "emscg_2009"), "tier"] == "national"
@@ -134,7 +140,7 @@ def test_service_tiers_compare_planning_population_with_the_footprint(em):
 
 
 def test_segmentation_uses_national_demand_and_cost_and_reweights_without_cost(seg_yaml):
-    a = appraise_footprint(EAST_MIDLANDS, services=["haemophilia", "severe_burns", "bone_sarcoma"],
+    a = _appraise(EAST_MIDLANDS, services=["haemophilia", "severe_burns", "bone_sarcoma"],
                            segmentation_config=seg_yaml)
     s = a.segmentation.set_index("service")
     assert list(a.segmentation["service"]) == ["haemophilia", "severe_burns", "bone_sarcoma"]
@@ -180,8 +186,8 @@ def test_priorities_and_thames_valley_come_from_the_frameworks(em):
 
 
 def test_finance_base_spend_is_footprint_demand_times_unit_cost(em):
-    f = em.finance
-    assert set(f["service"]) == {"haemophilia"}  # the only catalogue service with a cost
+    f = em.finance[em.finance["service"] == "haemophilia"]
+    assert set(em.finance["service"]) == set(em.meta["services"])  # no service dropped
     assert f["year"].tolist() == list(range(2025, 2031))
     d0 = em.demand.set_index(["service", "year"]).loc[("haemophilia", 2025), "footprint_demand"]
     assert f["base_spend"].iloc[0] == pytest.approx(d0 * HAEMOPHILIA_GBP)
@@ -189,12 +195,14 @@ def test_finance_base_spend_is_footprint_demand_times_unit_cost(em):
 
 
 def test_qipp_is_3_percent_a_year_compounded_from_the_year_after_the_base(em):
-    f = em.finance.set_index("year")
+    f = em.finance[em.finance["service"] == "haemophilia"].set_index("year")
     # F003: c.3% a year (1.5% + 1.5% in plan year one), cumulative; plan years 2026-2030
     assert f.loc[2025, "qipp_factor"] == 1.0
     assert f.loc[2026, "qipp_factor"] == pytest.approx(0.97)
     assert f.loc[2030, "qipp_factor"] == pytest.approx(0.97 ** 5)
     assert np.allclose(f["spend"], f["do_nothing_spend"] * f["qipp_factor"])
+    priced = em.finance[em.finance["spend"].notna()]
+    assert np.allclose(priced["spend"], priced["do_nothing_spend"] * priced["qipp_factor"])
 
 
 def test_waterfall_components_add_up_exactly_to_the_change_in_spend(em):
@@ -210,7 +218,7 @@ def test_waterfall_components_add_up_exactly_to_the_change_in_spend(em):
 
 def test_growth_base_spend_and_allocation_gap():
     alloc = {y: 2.0e7 for y in range(2025, 2031)}
-    a = appraise_footprint("E54000036", services=["haemophilia", "severe_burns"],
+    a = _appraise("E54000036", services=["haemophilia", "severe_burns"],
                            base_spend={"severe_burns": 5.0e6}, non_demographic_growth=0.02,
                            allocation=alloc)
     f = a.finance.set_index(["service", "year"])
@@ -228,14 +236,17 @@ def test_growth_base_spend_and_allocation_gap():
 
 
 def test_without_qipp_spend_is_do_nothing():
-    a = appraise_footprint(EAST_MIDLANDS, services=["haemophilia"], qipp=False)
+    a = _appraise(EAST_MIDLANDS, services=["haemophilia"], qipp=False)
     assert (a.finance["qipp_factor"] == 1.0).all()
+    assert np.allclose(a.finance["spend"], a.finance["do_nothing_spend"])
     assert a.waterfall.set_index("component").loc["qipp", "value"] == 0
 
 
-def test_no_service_with_a_cost_gives_empty_finance_tables_and_null_headline():
-    a = appraise_footprint(EAST_MIDLANDS, services=["soft_tissue_sarcoma"])
-    assert a.finance.empty and a.finance_total.empty and a.waterfall.empty
+def test_no_service_with_a_cost_keeps_the_service_marked_and_null_headline():
+    a = _appraise(EAST_MIDLANDS, services=["soft_tissue_sarcoma"])
+    assert len(a.finance) == 6 and a.finance["spend"].isna().all()
+    assert a.finance["spend_basis"].str.startswith("no cost").all()
+    assert a.finance_total.empty and a.waterfall.empty
     h = a.headline()
     assert h["do_nothing_spend_horizon"] is None
     assert h["services_without_cost"] == ["soft_tissue_sarcoma"]
@@ -245,13 +256,14 @@ def test_no_service_with_a_cost_gives_empty_finance_tables_and_null_headline():
 
 
 def test_draws_add_intervals_but_not_change_expected_values(em):
-    a = appraise_footprint(EAST_MIDLANDS, services=["haemophilia"], draws=200, seed=3)
+    a = _appraise(EAST_MIDLANDS, services=["haemophilia"], draws=200, seed=3)
     d = a.demand.set_index("year")
     ref = em.demand[em.demand["service"] == "haemophilia"].set_index("year")
     assert np.allclose(d["footprint_demand"], ref["footprint_demand"])
     assert (d["footprint_low"] < d["footprint_demand"]).all()
     assert (d["footprint_high"] > d["footprint_demand"]).all()
-    assert np.allclose(a.finance["spend"], em.finance["spend"])
+    ref_f = em.finance[em.finance["service"] == "haemophilia"]
+    assert np.allclose(a.finance["spend"], ref_f["spend"])
 
 
 # ------------------------------------------------------------------------------ meta, headline
@@ -262,8 +274,9 @@ def test_meta_records_version_footprint_years_and_file_hashes(em):
 
     m = em.meta
     assert m["hna_version"] == hna.__version__
-    assert m["footprint"] == {"code": EAST_MIDLANDS, "name": "East Midlands", "level": "region",
-                              "note": ""}
+    assert m["footprint"] == {"code": EAST_MIDLANDS, "name": "East Midlands"}  # one schema
+    assert m["footprint_level"] == "region"
+    assert len(m["code_hash"]) == 64
     assert (m["year"], m["horizon"], m["years"]) == (2025, 2030, list(range(2025, 2031)))
     files = {f["path"]: f["sha256"] for f in m["parameter_files"]}
     tiers = REPO / "parameters" / "tiers.yaml"
@@ -312,14 +325,92 @@ def test_parse_sections():
     ({"footprint": EAST_MIDLANDS, "services": ["haemophilia"],
       "base_spend": {"dialysis": 1.0}}, "not being appraised"),
     ({"footprint": EAST_MIDLANDS, "non_demographic_growth": 5}, "fraction"),
-    ({"footprint": EAST_MIDLANDS, "draws": -1}, "draws"),
 ])
 def test_bad_arguments_are_parameter_errors(kwargs, match):
     with pytest.raises(ParameterError, match=match):
-        appraise_footprint(**kwargs)
+        _appraise(**kwargs)
 
 
 def test_bad_allocation_table_is_a_data_error():
     with pytest.raises(DataError, match="allocation"):
-        appraise_footprint(EAST_MIDLANDS, services=["haemophilia"],
+        _appraise(EAST_MIDLANDS, services=["haemophilia"],
                            allocation=pd.DataFrame({"year": [2025], "amount": [1.0]}))
+
+
+# ------------------------------------------------------------------------------ demand is received
+
+
+def test_appraisal_never_runs_service_demand(monkeypatch):
+    demand = appraisal_demand(EAST_MIDLANDS, ["haemophilia"], range(2025, 2027))
+    import hna.demand
+
+    def boom(*args, **kwargs):
+        raise AssertionError("appraise_footprint must not recompute demand")
+
+    monkeypatch.setattr(hna.demand, "service_demand", boom)
+    a = appraise_footprint(EAST_MIDLANDS, demand, 2025, 2026, ["haemophilia"])
+    row = a.carter.iloc[0]
+    eng = demand["haemophilia"].query("area_code == 'E92000001' and year == 2025")
+    assert row["national_caseload"] == pytest.approx(float(eng["expected"].iloc[0]))
+
+
+def test_demand_without_england_rows_is_a_data_error():
+    demand = appraisal_demand(EAST_MIDLANDS, ["haemophilia"], range(2025, 2027))
+    local = {k: v[v["area_code"] == EAST_MIDLANDS] for k, v in demand.items()}
+    with pytest.raises(DataError, match="E92000001"):
+        appraise_footprint(EAST_MIDLANDS, local, 2025, 2026, ["haemophilia"])
+    with pytest.raises(ParameterError, match="no demand for this service"):
+        appraise_footprint(EAST_MIDLANDS, {}, 2025, 2026, ["haemophilia"])
+
+
+# ------------------------------------------------------------------------------ every section
+
+
+def test_every_table_is_filled_in_the_default_appraisal(em):
+    for name in TABLES:
+        assert len(em.table(name)) > 0, name
+    assert set(SECTIONS) >= {"risk_sharing", "binding_decisions", "fitness_for_purpose",
+                             "survey", "east_midlands", "designation_criteria", "benchmarking",
+                             "catalogue"}
+
+
+def test_service_without_a_cost_is_marked_in_every_money_table(em):
+    fin = em.finance[em.finance["service"] == "soft_tissue_sarcoma"]
+    assert len(fin) == 6 and fin["spend"].isna().all()
+    assert fin["spend_basis"].str.startswith("no cost").all()
+    assert "soft_tissue_sarcoma" in em.finance_total["services_without_cost"].iloc[0]
+    seg = em.segmentation.set_index("service")
+    assert "no cost" in seg.loc["soft_tissue_sarcoma", "note"]
+
+
+def test_base_spend_from_the_f004_renal_line_when_no_unit_cost(tmp_path, monkeypatch):
+    from hna import appraisal_programme
+
+    demand = appraisal_demand(EAST_MIDLANDS, ["severe_burns"], range(2025, 2026))
+    p = tmp_path / "base_spend.yaml"
+    p.write_text(appraisal_programme.BASE_SPEND_FILE.read_text().replace(
+        "  haemophilia:\n", "  severe_burns:\n    line: Renal\n    note: test mapping\n"
+        "  haemophilia:\n"))
+    monkeypatch.setattr(appraisal_programme, "BASE_SPEND_FILE", p)
+    a = appraise_footprint(EAST_MIDLANDS, demand, 2025, 2025, ["severe_burns"])
+    pop = float(a.tiers["population"].iloc[0])
+    f = a.finance.iloc[0]
+    assert f["base_spend"] == pytest.approx(60_221_000 / 4_400_000 * pop)
+    assert "per head" in f["spend_basis"] and f["price_year"] == "2008/09"
+
+
+def test_hiv_tolerance_and_voting_and_survey_sections(em):
+    hiv = em.hiv_risk_share.set_index("over_baseline")
+    assert hiv.loc[2.5, "commissioner"] == pytest.approx(1.125)
+    v = em.voting.set_index("rule")
+    assert v.loc["six_of_eight", "min_in_favour"] == 6
+    assert v.loc["seventy_percent", "min_in_favour"] == 11        # 70% of 15 PCTs
+    assert v.loc["weighted_75", "notice_days"] == 30
+    assert v["binding"].all() and not v["binding_one_fewer"].any()
+    assert "16" in set(em.survey["row"])
+
+
+def test_segmentation_tiers_are_labelled_inferred(em):
+    assert em.segmentation["inferred"].all()
+    st = em.service_tiers
+    assert st.loc[st["scheme"] == "stp_2016", "inferred"].all()

@@ -240,7 +240,7 @@ def test_commissioner_shares_absolute_threshold():
 def test_binding_six_of_eight():
     assert finance.binding_decision([True] * 6 + [False] * 2)["binding"]
     assert not finance.binding_decision([True] * 5 + [False] * 3)["binding"]
-    with pytest.raises(ParameterError, match="8 PCTs"):
+    with pytest.raises(ParameterError, match="8 members"):
         finance.binding_decision([True] * 6)
 
 
@@ -254,9 +254,10 @@ def test_binding_seventy_percent_of_pcts():
 def test_binding_capitation_weighted_75_percent():
     votes = {"p1": True, "p2": True, "p3": False}
     w = {"p1": 0.5, "p2": 0.25, "p3": 0.25}
-    assert finance.binding_decision(votes, "weighted_75", weights=w)["binding"]  # exactly 75%
+    assert finance.binding_decision(votes, "weighted_75", weights=w,
+                                    notice_days=30)["binding"]  # exactly 75%
     w2 = {"p1": 0.4, "p2": 0.3, "p3": 0.3}
-    r = finance.binding_decision(votes, "weighted_75", weights=w2)
+    r = finance.binding_decision(votes, "weighted_75", weights=w2, notice_days=30)
     assert not r["binding"] and r["share"] == pytest.approx(0.7)
 
 
@@ -286,3 +287,109 @@ def test_east_midlands_priority_investments():
 def test_east_midlands_unknown_table():
     with pytest.raises(ParameterError, match="table"):
         finance.east_midlands_spend("ccg")
+
+
+# ------------------------------------------------------------------ risk sharing (F001 case studies 1, 8; para 86)
+
+
+@pytest.mark.parametrize(("over", "tolerance", "commissioner"), [
+    (1.0, 3, 0.25),            # first 1%: 25% commissioner
+    (2.0, 3, 0.75),            # + second 1% at 50%
+    (3.0, 3, 1.5),             # + third 1% at 75%
+    (4.0, 3, 2.5),             # over 3%: all commissioner
+    (2.5, 2, 1.25),            # tolerance 2%: 0.25 + 0.5 + 0.5 x 100%
+    (4.0, 2, 2.75),            # 0.25 + 0.5 + 2 x 100%
+])
+def test_hiv_bands_with_tolerance_seed_figures(over, tolerance, commissioner):
+    r = finance.risk_share_overperformance(over, tolerance=tolerance)
+    assert r["commissioner"] == pytest.approx(commissioner)
+    assert r["commissioner"] + r["provider"] == pytest.approx(over)
+
+
+def test_hiv_default_tolerance_is_the_seeds_three_percent():
+    cfg = finance.load_risk_sharing()
+    assert cfg.hiv.tolerance_percent == 3
+    assert cfg.hiv.tolerance_options == [2, 3]
+    assert [b.commissioner_share for b in cfg.hiv.bands] == [0.25, 0.5, 0.75]
+
+
+def test_hiv_tolerance_must_be_positive():
+    with pytest.raises(ParameterError, match="tolerance"):
+        finance.risk_share_overperformance(1.0, tolerance=0)
+
+
+def test_overspend_split_by_share_of_baseline_east_midlands_pcts():
+    # F004 2008/09 PCT contributions (GBP thousands) as the baseline: an overspend of 1,000
+    pct = finance.east_midlands_spend("pct")
+    out = finance.overspend_contributions(dict(zip(pct["pct"], pct["spend_gbp_thousands"])), 1000)
+    lcr = out.set_index("member").loc["NHS Leicestershire County and Rutland"]
+    assert lcr["share"] == pytest.approx(84961 / 500838)
+    assert lcr["contribution"] == pytest.approx(1000 * 84961 / 500838)
+    assert out["contribution"].sum() == pytest.approx(1000)
+
+
+def test_pooled_budget_pro_rata_to_baseline_unless_agreed():
+    out = finance.pooled_budget_shares({"a": 300, "b": 100}, 1000)
+    assert out["contribution"].tolist() == [750, 250]
+    agreed = finance.pooled_budget_shares({"a": 300, "b": 100}, 1000, agreed={"a": 0.5, "b": 0.5})
+    assert agreed["contribution"].tolist() == [500, 500]
+    with pytest.raises(ParameterError, match="sum to 1"):
+        finance.pooled_budget_shares({"a": 300, "b": 100}, agreed={"a": 0.5, "b": 0.6})
+
+
+def test_norcom_four_tests_any_one_met():
+    t = finance.norcom_tests({"new_service": True}).set_index("test")
+    assert len(t) == 5 and t.loc["overall", "met"] is True
+    none = finance.norcom_tests(dict.fromkeys(
+        ["low_incidence_high_cost", "new_service", "critical_mass_infrastructure",
+         "cannot_influence_pathway"], False)).set_index("test")
+    assert none.loc["overall", "met"] is not None and not none.loc["overall", "met"]
+    assert finance.norcom_tests().set_index("test").loc["overall", "met"] is None
+
+
+def test_norcom_small_number_test_from_crude_rate():
+    # 1 per 100,000 x 333,000 = 3.33 cases a year: CV 0.55 > 0.2 -> met
+    t = finance.norcom_tests(crude_rate=1e-5).set_index("test")
+    assert t.loc["low_incidence_high_cost", "met"]
+    # 1 per 1,000 -> 333 cases: CV 0.055 -> not met
+    assert not finance.norcom_tests(crude_rate=1e-3).set_index("test").loc[
+        "low_incidence_high_cost", "met"]
+
+
+# ------------------------------------------------------------------ voting rules (F001)
+
+
+def test_seventy_percent_of_ten_needs_seven():
+    assert finance.binding_decision([True] * 7 + [False] * 3, "seventy_percent")["binding"]
+    assert not finance.binding_decision([True] * 6 + [False] * 4, "seventy_percent")["binding"]
+
+
+def test_simple_majority_is_more_than_half():
+    assert finance.binding_decision([True] * 7 + [False] * 6, "simple_majority")["binding"]
+    assert not finance.binding_decision([True] * 5 + [False] * 5, "simple_majority")["binding"]
+
+
+def test_thirty_days_notice_for_northern_scg_rule():
+    votes, w = {"a": True, "b": True, "c": False, "d": True}, dict.fromkeys("abcd", 1.0)
+    assert finance.binding_decision(votes, "weighted_75", weights=w, notice_days=30)["binding"]
+    short = finance.binding_decision(votes, "weighted_75", weights=w, notice_days=29)
+    assert not short["binding"] and short["notice_met"] is False
+    unknown = finance.binding_decision(votes, "weighted_75", weights=w)
+    assert not unknown["binding"] and unknown["notice_met"] is None
+
+
+def test_custom_voting_rule_threshold():
+    rule = finance.VotingRule(kind="share", threshold=0.8, source="local agreement")
+    assert not finance.binding_decision([True] * 7 + [False] * 2, rule)["binding"]  # 78%
+    assert finance.binding_decision([True] * 8 + [False] * 2, rule)["binding"]
+
+
+def test_voting_rule_file_refuses_incomplete_rules(tmp_path):
+    import yaml
+
+    raw = yaml.safe_load(finance.RISK_SHARING_FILE.read_text())
+    del raw["voting_rules"]["six_of_eight"]["voters"]
+    p = tmp_path / "risk_sharing.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ParameterError, match="voters"):
+        finance.load_risk_sharing(p)

@@ -113,7 +113,10 @@ def test_carter_pan_regional_rule_fires_above_6m():
     r = carter_rules(7_000_000).set_index("rule")
     assert r.loc["specialised", "fired"]
     assert r.loc["pan_regional_collaboration", "fired"]
-    assert not carter_rules(6_000_000).set_index("rule").loc["pan_regional_collaboration", "fired"]
+    # exactly 6m: the tier file's edges decide (lower_inclusive: on the bound = the band above)
+    assert carter_rules(6_000_000).set_index("rule").loc["pan_regional_collaboration", "fired"]
+    assert not carter_rules(6_000_000, edges="upper_inclusive").set_index("rule").loc[
+        "pan_regional_collaboration", "fired"]
 
 
 def test_carter_6m_implies_fewer_than_9_or_10_centres():
@@ -204,3 +207,47 @@ def test_missing_file_and_bad_yaml(tmp_path):
 def test_edges_setting_from_file_is_the_default(tmp_path):
     p = _edited(tmp_path, lambda d: d.update(edges="upper_inclusive"))
     assert classify_population(5e6, config=p).tier == "regional"
+
+
+# ------------------------------------------------------------------ one boundary setting
+
+
+@pytest.mark.parametrize(("edges", "regional", "specialised"),
+                         [("lower_inclusive", True, True), ("upper_inclusive", False, False)])
+def test_one_million_boundary_same_in_tier_chart_and_carter(edges, regional, specialised):
+    tier = classify_population(1_000_000, "emscg_2009", edges=edges).tier
+    fired = carter_rules(1_000_000, edges=edges).set_index("rule").loc["specialised", "fired"]
+    assert (tier == "regional") is regional
+    assert bool(fired) is specialised
+
+
+def test_just_above_and_below_one_million_do_not_depend_on_edges():
+    for edges in ("lower_inclusive", "upper_inclusive"):
+        r = carter_rules(1_000_001, edges=edges).set_index("rule")
+        assert r.loc["specialised", "fired"]
+        assert not carter_rules(999_999, edges=edges).set_index("rule").loc["specialised", "fired"]
+
+
+def test_tier_from_score_uses_first_cutoff_above():
+    from hna.tiers import ScoreCutoff, tier_from_score
+
+    cuts = [ScoreCutoff(tier="a", below=1.5), ScoreCutoff(tier="b", below=2.5), ScoreCutoff(tier="c")]
+    assert [tier_from_score(x, cuts) for x in (1.0, 1.5, 2.49, 2.5, 3.0)] == ["a", "b", "b", "c", "c"]
+
+
+def test_check_cutoffs_refuses_decreasing_and_unknown_tiers():
+    from hna.tiers import ScoreCutoff, check_cutoffs
+
+    with pytest.raises(ParameterError, match="increase"):
+        check_cutoffs([ScoreCutoff(tier="a", below=2), ScoreCutoff(tier="b", below=1),
+                       ScoreCutoff(tier="c")])
+    with pytest.raises(ParameterError, match="not a tier"):
+        check_cutoffs([ScoreCutoff(tier="nowhere")], scheme="stp_2016")
+
+
+def test_thresholds_service_tiers_delegates_to_tiers():
+    from hna import thresholds, tiers
+
+    a = thresholds.service_tiers("haemophilia", 2_500_000)
+    b = tiers.service_tiers("haemophilia", 2_500_000)
+    assert a.equals(b)
