@@ -1,17 +1,18 @@
-"""Batch runner throughput and per-job overhead.
+"""Batch runner throughput and per-job cost against the floor of a job.
 
 Prints, in one run, for N = 16 jobs of the light test notebook (tests/data/notebooks/ok.ipynb:
 imports hna, a little arithmetic, records a headline):
 
-1. wall time of ``hna run --jobs 2`` (CLI start to exit: expansion, pool, execution, HTML
-   reports, manifest, index);
+1. wall time of ``hna run --jobs 2`` (CLI start to exit: validation, pool, pre-started
+   kernels, execution, HTML reports, manifest, index) and the per-job wall time (/ N);
 2. wall time of a plain sequential loop of ``papermill`` CLI calls on the same notebook with
-   the same parameters (no HTML, no manifest), and the ratio 2 / 1 (target >= 1.8);
-3. the floor of one job: start a kernel, ``import hna``, shut it down (median of 5);
-4. the cost of one job in ``hna run --jobs 1`` (mean worker-side job time from the manifest,
-   and wall time / N), and its ratio to the floor (target <= 1.3).
+   the same parameters (no HTML, no manifest), and the speed-up (target >= 5x);
+3. the floor of one job: start a kernel, ``import hna``, shut it down (median of 5), and the
+   per-job wall time of ``hna run --jobs 2`` as a multiple of it (target <= 0.8x);
+4. the mean worker-side time of a job (from the manifest) for reference.
 
-Run: ``.venv/bin/python benchmarks/bench_batch.py`` (or ``make bench``).
+Run: ``.venv/bin/python benchmarks/bench_batch.py`` (or ``make bench``). Times depend on the
+machine's load; the ratios are what the targets are about.
 """
 
 from __future__ import annotations
@@ -108,29 +109,22 @@ def _floor(repeats: int = 5) -> float:
 
 
 def main() -> None:
+    """Run the benchmark and print the timings and the two target ratios."""
     print(f"batch benchmark: {N} jobs of {NOTEBOOK.relative_to(REPO)} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="hna-bench-") as tmp:
         work = Path(tmp)
         spec = _write_spec(work)
-
-        t_hna2 = _hna_run(spec, work / "out2", jobs=2)
-        print(f"hna run --jobs 2:               {t_hna2:7.1f} s")
-        t_seq = _papermill_loop(spec, work)
-        print(f"sequential papermill CLI loop:  {t_seq:7.1f} s")
-        print(f"speed-up (target >= 1.8):       {t_seq / t_hna2:7.2f} x")
-
         floor = _floor()
         print(f"floor: kernel start + import hna + shutdown: {floor:5.2f} s per job (median of 5)")
-        t_hna1 = _hna_run(spec, work / "out1", jobs=1)
-        manifest = json.loads((work / "out1" / "bench" / "manifest.json").read_text())
-        per_job = statistics.mean(j["duration_s"] for j in manifest["jobs"])
-        print(f"hna run --jobs 1:               {t_hna1:7.1f} s "
-              f"({t_hna1 / N:.2f} s per job including start-up)")
-        print(f"per-job time in the worker:     {per_job:7.2f} s "
-              f"(kernel, execution, HTML report, clean-up)")
-        print(f"per-job / floor (target <= 1.3): {per_job / floor:6.2f} x "
-              f"(overhead above the floor {per_job - floor:+.2f} s); "
-              f"amortised wall / floor {t_hna1 / N / floor:.2f} x")
+        t_hna2 = _hna_run(spec, work / "out2", jobs=2)
+        manifest = json.loads((work / "out2" / "bench" / "manifest.json").read_text())
+        in_worker = statistics.mean(j["duration_s"] for j in manifest["jobs"])
+        print(f"hna run --jobs 2:               {t_hna2:7.1f} s ({t_hna2 / N:.2f} s per job; "
+              f"{in_worker:.2f} s per job in the worker)")
+        t_seq = _papermill_loop(spec, work)
+        print(f"sequential papermill CLI loop:  {t_seq:7.1f} s ({t_seq / N:.2f} s per job)")
+        print(f"speed-up over papermill loop (target >= 5):  {t_seq / t_hna2:6.2f} x")
+        print(f"per-job wall / floor (target <= 0.8):        {t_hna2 / N / floor:6.2f} x")
 
 
 if __name__ == "__main__":

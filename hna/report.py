@@ -19,23 +19,28 @@ pandas are imported only by the functions that need them.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
-import math
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hna.errors import DataError, ParameterError
 from hna.report_io import (  # noqa: F401  (re-exported)
+    MANIFEST_NAME,
     TMP_SUFFIX,
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
+    data_hash,
+    data_vintages,
+    read_manifest,
+    remove_stale_tmp,
+    to_json_value,
+    write_manifest,
 )
 
 __all__ = [
@@ -67,113 +72,8 @@ HEADLINE_ENV = "HNA_HEADLINE_PATH"
 #: Default small-number threshold: observed counts from 1 to 4 are shown as ``*``.
 SUPPRESSION_THRESHOLD = 5
 
-#: Suffix of the temporary files used for atomic writes (``.<name>.<8 hex>.tmp``).
-_TMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
-
-MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
 SUMMARY_NAME = "summary.csv"
-
-
-# --------------------------------------------------------------------------------------------
-# Atomic writes
-# --------------------------------------------------------------------------------------------
-
-
-def remove_stale_tmp(directory: str | os.PathLike[str]) -> list[Path]:
-    """Delete temporary files left under ``directory`` by an interrupted atomic write.
-
-    Only files named like those :func:`atomic_write_bytes` creates are touched. Returns them.
-    """
-    removed = []
-    root = Path(directory)
-    if not root.is_dir():
-        return removed
-    for path in root.rglob(f"*{TMP_SUFFIX}"):
-        if path.is_file() and _TMP_RE.match(path.name):
-            try:
-                path.unlink()
-                removed.append(path)
-            except FileNotFoundError:
-                pass
-    return removed
-
-
-# --------------------------------------------------------------------------------------------
-# JSON-typed values
-# --------------------------------------------------------------------------------------------
-
-
-def to_json_value(
-    value: Any,
-    *,
-    field: str = "value",
-    source: str | None = None,
-    nonfinite: str = "error",
-) -> Any:
-    """Return ``value`` as plain JSON types (None, bool, int, float, str, list, dict).
-
-    NumPy scalars become Python scalars and NumPy arrays become (nested) lists; ``str``,
-    ``int`` and ``float`` subclasses become the plain type. Dict keys must be strings.
-    Anything else (tuples, sets, dates, objects) is rejected with a
-    :class:`~hna.errors.ParameterError` naming ``field``.
-
-    Args:
-        value: the value to convert.
-        field: the name used in error messages (nested items get ``field[0]``, ``field.key``).
-        source: the file or table named in error messages.
-        nonfinite: ``"error"`` rejects NaN and infinities (they are not JSON); ``"null"``
-            turns them into ``None``.
-    """
-    if value is None or value is True or value is False:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, bool):  # pragma: no cover - True/False handled above
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return float(value)
-        if nonfinite == "null":
-            return None
-        raise ParameterError(
-            "is not a finite number", source=source, field=field, value=value,
-            hint="JSON has no NaN or infinity; use null for a missing value",
-        )
-    if isinstance(value, list):
-        return [
-            to_json_value(item, field=f"{field}[{i}]", source=source, nonfinite=nonfinite)
-            for i, item in enumerate(value)
-        ]
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ParameterError(
-                    "has a key that is not a string", source=source, field=field, value=key,
-                    hint="Use text keys",
-                )
-            out[str(key)] = to_json_value(
-                item, field=f"{field}.{key}", source=source, nonfinite=nonfinite
-            )
-        return out
-    module = type(value).__module__
-    if module == "numpy" or module.startswith("numpy."):
-        import numpy as np
-
-        if isinstance(value, np.ndarray):
-            return to_json_value(value.tolist(), field=field, source=source, nonfinite=nonfinite)
-        if isinstance(value, np.generic):
-            item = value.item()
-            if isinstance(item, bool | int | float | str) or item is None:
-                return to_json_value(item, field=field, source=source, nonfinite=nonfinite)
-    raise ParameterError(
-        f"has type {type(value).__name__}, which is not a JSON type", source=source,
-        field=field, value=value,
-        hint="Use null, true/false, numbers, text, lists or mappings with text keys",
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,74 +218,8 @@ def suppress_small(
 
 
 # --------------------------------------------------------------------------------------------
-# Provenance
+# Data vintages for people
 # --------------------------------------------------------------------------------------------
-
-
-#: Documentation files next to the data; they do not change results, so they are not hashed.
-_DOC_SUFFIXES = (".md", ".rst", ".txt")
-
-
-def _hna_data_files() -> list[tuple[str, bytes]]:
-    from importlib.resources import files
-
-    try:
-        root = files("hna").joinpath("data")
-    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - always present
-        return []
-    found: list[tuple[str, bytes]] = []
-
-    def walk(node: Any, prefix: str) -> None:
-        if not node.is_dir():
-            return
-        for child in sorted(node.iterdir(), key=lambda c: c.name):
-            name = f"{prefix}{child.name}"
-            if child.name.startswith(".") or child.name == "__pycache__":
-                continue
-            if child.name.endswith(_DOC_SUFFIXES):
-                continue
-            if child.is_dir():
-                walk(child, name + "/")
-            elif child.is_file():
-                found.append((name, child.read_bytes()))
-
-    walk(root, "hna/data/")
-    return found
-
-
-def data_hash(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
-    """SHA-256 over the bundled data files (``hna/data``) and any ``extra_dirs``.
-
-    Used to decide whether a finished job's inputs changed; ``extra_dirs`` are typically the
-    project's ``parameters/services`` and ``parameters/footprints`` folders. Documentation
-    (``.md``, ``.rst``, ``.txt``) and hidden files are left out.
-    """
-    digest = hashlib.sha256()
-    entries = _hna_data_files()
-    for extra in extra_dirs:
-        base = Path(extra)
-        if not base.is_dir():
-            continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            if any(part.startswith(".") for part in path.relative_to(base).parts):
-                continue
-            if path.name.endswith(_DOC_SUFFIXES):
-                continue
-            entries.append((f"{base.name}/{path.relative_to(base).as_posix()}", path.read_bytes()))
-    for name, content in entries:
-        digest.update(name.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(content).digest())
-    return digest.hexdigest()
-
-
-def data_vintages() -> dict[str, Any]:
-    """The vintages of the bundled data for the manifest (:func:`hna.data_vintages`), as JSON."""
-    import hna
-
-    try:
-        return to_json_value(dict(hna.data_vintages()), field="data_vintages", nonfinite="null")
-    except Exception as exc:  # noqa: BLE001 - provenance must not stop a run
-        return {"_error": f"hna.data_vintages() failed: {exc}"}
 
 
 def _vintage_lines(vintages: Mapping[str, Any]) -> list[str]:
@@ -402,29 +236,6 @@ def _vintage_lines(vintages: Mapping[str, Any]) -> list[str]:
         if key != "sources" and _scalar(value) and value is not None:
             lines.append(f"{key}: {value}")
     return lines
-
-
-# --------------------------------------------------------------------------------------------
-# Manifest
-# --------------------------------------------------------------------------------------------
-
-
-def read_manifest(run_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The manifest of a previous run in ``run_dir``, or None if absent or unreadable."""
-    path = Path(run_dir) / MANIFEST_NAME
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
-        return None
-    return data
-
-
-def write_manifest(run_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
-    """Write ``manifest.json`` in ``run_dir`` atomically."""
-    return atomic_write_json(Path(run_dir) / MANIFEST_NAME, dict(manifest))
 
 
 # --------------------------------------------------------------------------------------------
