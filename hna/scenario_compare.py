@@ -59,7 +59,7 @@ class ScenarioComparison:
             f"difference {y1} (%)": t["horizon_difference_percent"].round(1),
             "centres": t["n_centres"],
             f"P(every centre viable) {y1}": t["p_viable_horizon"].round(2),
-            f"centres sustainable with 80% probability, {y1}": t["centres_sustainable_horizon"],
+            f"centres sustainable (80% level), {y1}": t["centres_sustainable_horizon"],
             "main driver of the interval": t["dominant_input"],
         })
 
