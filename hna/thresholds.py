@@ -413,11 +413,17 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
 
 def _sensitivity(result: Any, area: str, year: int) -> dict[str, Any]:
     """The one-at-a-time sensitivity table of the horizon year (rate services with draws)."""
-    if getattr(result, "rate_model", None) is None or result.draws.empty:
-        return {}
     from hna.sensitivity import dominant_text, sensitivity
 
-    t = sensitivity(result, year, area_code=area)
+    ms = result.meta.get("model_sensitivity")  # model services (dialysis): hna.prevalence
+    if ms and area in ms["by_area"] and not result.draws.empty:
+        t = pd.DataFrame(ms["by_area"][area])
+        t.attrs = {"year": ms["year"], "area_code": area}
+        year = ms["year"]
+    elif getattr(result, "rate_model", None) is None or result.draws.empty:
+        return {}
+    else:
+        t = sensitivity(result, year, area_code=area)
     return {"sensitivity": {
         "year": year, "method": "one at a time: each input sampled alone, others central; "
         "share = its variance / sum of the one-at-a-time variances",

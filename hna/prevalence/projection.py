@@ -42,7 +42,19 @@ from hna.prevalence.stock import initial_prevalent
 from hna.prevalence.transitions import _adult_factor, _incidence_per_person
 from hna.uncertainty import draw_blocks
 
-__all__ = ["RRTProjection", "anchor_point", "national_per_person_draws", "project_rrt"]
+__all__ = ["RRTProjection", "anchor_point", "national_per_person_draws", "project_rrt",
+           "rrt_sensitivity", "demand_tables", "measure_modalities"]
+
+#: Labels of the sources of uncertainty (sensitivity tables).
+LABELS: dict[str, str] = {
+    "poisson": "Chance variation in patient numbers (Poisson)",
+    "mortality_factor": "Death rates on RRT",
+    "transplant_factor": "Transplant rates",
+    "incidence_level": "Level of RRT incidence after 2016",
+    "incidence_change_percent": "Trend in RRT incidence",
+}
+#: Footprints above this number get no sensitivity table (it costs one run per input).
+SENSITIVITY_MAX_AREAS = 10
 
 _EVENTS = "events"
 
@@ -202,6 +214,45 @@ def project_rrt(
                          by_modality, factors, _info(params, first, factors, draws, vary))
 
 
+def rrt_sensitivity(
+    params: RRTParameters,
+    pop: pd.DataFrame,
+    year: int,
+    seed: Any,
+    *,
+    modalities: Sequence[str],
+    trend: tuple[float | None, int | None] = (None, None),
+    draws: int = 500,
+) -> dict[str, list[dict[str, Any]]]:
+    """One-at-a-time sensitivity of the measure in ``year``, per footprint.
+
+    Each input is sampled alone (the others central; ``poisson`` = events only around the
+    central run), ``draws`` draws each; ``share`` = its variance / the sum of the
+    one-at-a-time variances. Same columns as :func:`hna.sensitivity.sensitivity`.
+
+    Returns:
+        ``{area_code: [{input, label, low, high, swing, variance, share}, ...]}`` (largest
+        swing first).
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    runs = {"poisson": []} | {k: [k] for k in params.uncertainty}
+    res = {k: project_rrt(params, pop, [year], draws, seed, modalities=modalities, trend=trend,
+                          vary=v) for k, v in runs.items()}
+    areas = next(iter(res.values())).areas
+    for a, area in enumerate(areas):
+        rows = []
+        for k, r in res.items():
+            x = r.counts[a, 0].astype(float)
+            lo, hi = np.quantile(x, [0.025, 0.975])
+            rows.append({"input": k, "label": LABELS[k], "low": float(lo), "high": float(hi),
+                         "swing": float(hi - lo), "variance": float(x.var())})
+        total = sum(r["variance"] for r in rows) or 1.0
+        for r in rows:
+            r["share"] = r["variance"] / total
+        out[area] = sorted(rows, key=lambda r: -r["swing"])
+    return out
+
+
 def _info(params: RRTParameters, first: int, factors: dict[str, np.ndarray], draws: int,
           vary: Sequence[str] | None) -> dict[str, Any]:
     anchor = anchor_point(params, first - 1)
@@ -307,6 +358,9 @@ def demand_tables(
         return totals, pd.DataFrame(columns=["area_code", "year", "draw", "patients"]), \
             by_band, info
     A, Y, D = res.counts.shape
+    if A <= SENSITIVITY_MAX_AREAS:
+        info["model_sensitivity"] = {"year": int(max(years)), "by_area": rrt_sensitivity(
+            params, pop, int(max(years)), seed, modalities=modalities, trend=trend)}
     d = pd.DataFrame({"area_code": np.repeat(res.areas, Y * D),
                       "year": np.tile(np.repeat(res.years, D), A),
                       "draw": np.tile(np.arange(D, dtype=np.int64), A * Y),

@@ -140,3 +140,16 @@ def test_peer_arrivals_scenario_raises_demand_over_flat_incidence(params):
     flat = project_rrt(params, pop, [2030], 0, 1, modalities=("ichd",), trend=(0.0, 2016))
     peer = project_rrt(params, pop, [2030], 0, 1, modalities=("ichd",), trend=(3.2, 2016))
     assert (peer.expected > flat.expected * 1.1).all()
+
+
+def test_sensitivity_shares_sum_to_one_and_the_trend_dominates_the_horizon(params):
+    from hna.prevalence.projection import rrt_sensitivity
+
+    pop = _population(years=range(2020, 2041), size=5.0e6)
+    t = rrt_sensitivity(params, pop, 2040, 3, modalities=("ichd",), draws=400)
+    rows = t["E54000001"]
+    assert {r["input"] for r in rows} == {"poisson", "mortality_factor", "transplant_factor",
+                                          "incidence_level", "incidence_change_percent"}
+    assert sum(r["share"] for r in rows) == pytest.approx(1.0)
+    # 24 years of a trend with SD 0.8 points a year: the largest single source by 2040
+    assert rows[0]["input"] == "incidence_change_percent"
