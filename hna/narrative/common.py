@@ -53,7 +53,7 @@ TABLE_CSS = (
     "max-width:100%;table-layout:auto}"
     ".hna-table caption{caption-side:top;font-weight:bold;text-align:left;padding:2px 0}"
     ".hna-table th,.hna-table td{padding:2px 8px;text-align:left;vertical-align:top;"
-    "border-bottom:1px solid #ddd;overflow-wrap:anywhere;max-width:36em}"
+    "border-bottom:1px solid #ddd;overflow-wrap:break-word;max-width:36em}"
     ".hna-table td.num{text-align:right;white-space:nowrap}"
     ".hna-csv{font-size:0.85em;margin:0 0 1em 0}</style>"
 )

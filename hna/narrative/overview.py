@@ -142,6 +142,6 @@ def totals_check(overview: pd.DataFrame, england: pd.DataFrame | None = None,
                 tot, e = float(reg["demand_now"].sum()), float(eng.loc[sid, "demand_now"])
                 rows.append({"Service": part["service_name"].iloc[0], "England": round(e),
                              "Sum of regions": round(tot),
-                             "Difference (%)": fmt.fmt_percent(100 * (tot - e) / e, 2),
+                             "Difference (%)": fmt.fmt_percent(round(100 * (tot - e) / e, 2) + 0.0, 2),
                              "Agrees": abs(tot - e) <= tolerance * e})
     return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from hna.plots.style import PALETTE, add_source, new_figure
+from hna.plots.style import PALETTE, add_source, new_figure, wrap
 
 __all__ = ["fan_chart", "band_rates"]
 
@@ -24,7 +24,12 @@ def fan_chart(
 
     Args:
         summary: one row per ``year`` with ``mean`` and quantile columns (``q0.025`` ...).
-        thresholds: horizontal reference lines as (value, label), e.g. critical mass x k centres.
+        title: figure title (wrapped at 60 characters).
+        ylabel: y-axis label (wrapped at 45 characters).
+        source: source note written under the chart.
+        mean: column of the central line (``"expected"`` for the central estimate).
+        thresholds: horizontal reference lines as (value, label), e.g. critical mass x k
+            centres; labelled in the legend (outside the plot), never on the band.
         bands: pairs of (lower, upper) quantile columns, widest first.
     """
     s = summary.sort_values("year")
@@ -34,16 +39,16 @@ def fan_chart(
     for (lo, hi), a, lab in zip(bands, alphas, labels, strict=False):
         if lo in s and hi in s:
             ax.fill_between(s["year"], s[lo], s[hi], color=PALETTE["fan"], alpha=a, lw=0, label=lab)
-    ax.plot(s["year"], s[mean], color=PALETTE["fan"], lw=2, label="Mean")
+    ax.plot(s["year"], s[mean], color=PALETTE["fan"], lw=2,
+            label="Expected (central estimate)" if mean == "expected" else "Mean")
     for value, lab in thresholds:
-        ax.axhline(value, color=PALETTE["threshold"], ls="--", lw=1)
-        ax.annotate(lab, (s["year"].iloc[0], value), xytext=(2, 3), textcoords="offset points",
-                    color=PALETTE["threshold"], fontsize=8)
+        ax.axhline(value, color=PALETTE["threshold"], ls="--", lw=1, label=wrap(lab, 28))
+    # The y-axis spans the intervals and the thresholds (not from 0), so the band stays visible.
+    ax.margins(y=0.08)
     ax.set_xlabel("Year")
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
-    ax.set_title(title)
-    ax.legend(loc="lower right", frameon=False)
+    ax.set_ylabel(wrap(ylabel, 45))
+    ax.set_title(wrap(title, 60))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     add_source(fig, source)
     return fig
 
@@ -61,10 +66,10 @@ def band_rates(
         part = part.sort_values("age_band")
         ax.plot(range(len(part)), part["rate"] * multiplier, marker="o", ms=3,
                 color=PALETTE.get(str(sex), "black"), label=str(sex).capitalize())
-        ax.set_xticks(range(len(part)), [str(b) for b in part["age_band"]], rotation=60, ha="right")
+        ax.set_xticks(range(len(part)), [str(b) for b in part["age_band"]], rotation=90)
     ax.set_xlabel("Age band")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(frameon=False)
+    ax.set_ylabel(wrap(ylabel, 45))
+    ax.set_title(wrap(title, 60))
+    ax.legend(loc="upper left", frameon=False)
     add_source(fig, source)
     return fig

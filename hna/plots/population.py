@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hna.bands import AGE_BANDS
-from hna.plots.style import PALETTE, add_source, new_figure
+from hna.plots.style import PALETTE, add_source, new_figure, wrap
 
 __all__ = ["population_pyramid", "growth_by_age"]
 
@@ -24,6 +24,8 @@ def population_pyramid(
         population: canonical table (one footprint; summed over areas if several).
         year: year to draw (default: first year in the table).
         compare_year: optional second year drawn as an outline (e.g. the planning horizon).
+        title: figure title (wrapped at 60 characters).
+        source: source note written under the chart.
     """
     years = sorted(population["year"].unique())
     year = years[0] if year is None else year
@@ -51,8 +53,8 @@ def population_pyramid(
     ax.set_xticks(ticks, [f"{abs(t):,.0f}" for t in ticks])
     ax.set_xlabel("Population (thousands)")
     ax.set_ylabel("Age band")
-    ax.set_title(title)
-    ax.legend(loc="upper right", frameon=False)
+    ax.set_title(wrap(title, 60))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     add_source(fig, source)
     return fig
 
@@ -62,7 +64,8 @@ def growth_by_age(
     base_year: int,
     horizon_year: int,
     title: str = "Projected population change by age",
-    source: str = "ONS national population projections applied to the local base (national trend)",
+    source: str = ("ONS national population projections: England's age-sex ratios applied to the "
+                   "local base (the same shape for every footprint)"),
 ):
     """Bar chart of the percentage change in population by age band between two years."""
     t = population.groupby(["year", "age_band"], observed=False)["population"].sum().unstack(0)
@@ -71,9 +74,9 @@ def growth_by_age(
     colors = [PALETTE["threshold"] if v > 0 else PALETTE["fan"] for v in change]
     ax.bar(range(len(change)), change.to_numpy(), color=colors)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(range(len(change)), [str(b) for b in change.index], rotation=60, ha="right")
+    ax.set_xticks(range(len(change)), [str(b) for b in change.index], rotation=90)
     ax.set_ylabel(f"Change {base_year} to {horizon_year} (%)")
     ax.set_xlabel("Age band")
-    ax.set_title(title)
+    ax.set_title(wrap(title, 60))
     add_source(fig, source)
     return fig

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
+import warnings
+
 import matplotlib.pyplot as plt
 
-__all__ = ["new_figure", "add_source", "show", "PALETTE", "A4_WIDTH"]
+__all__ = ["new_figure", "add_source", "show", "wrap", "PALETTE", "A4_WIDTH"]
+
+#: Size of the source note (points) and its line height.
+_SOURCE_PT = 7
+_LINE = 1.3
 
 #: Usable width of an A4 page with 2 cm margins, in inches.
 A4_WIDTH = 6.7
@@ -23,11 +30,27 @@ def new_figure(height: float = 4.2, width: float = A4_WIDTH, **kwargs):
     return plt.subplots(figsize=(width, height), **kwargs)
 
 
+def wrap(text: str, width: int = 60) -> str:
+    """Wrap a title or axis label to lines of at most ``width`` characters."""
+    return "\n".join(textwrap.fill(part, width) for part in str(text).split("\n"))
+
+
 def add_source(fig, text: str) -> None:
-    """Write a source note at the bottom left of the figure."""
-    fig.text(0.01, 0.005, f"Source: {text}", fontsize=7, color="#555555", ha="left", va="bottom",
-             wrap=True)
-    fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.16))
+    """Write a source note at the bottom left and lay the figure out around it.
+
+    Call it last: the note is wrapped to the figure's width and the axes, labels, titles and
+    legends are fitted (``tight_layout``) into the space above it, so no label is printed over
+    the note and nothing falls outside the figure.
+    """
+    width_in, height_in = fig.get_size_inches()
+    chars = max(40, int(width_in * 72 / (_SOURCE_PT * 0.55)))
+    note = textwrap.fill(f"Source: {text}", chars)
+    lines = note.count("\n") + 1
+    fig.text(0.01, 0.005, note, fontsize=_SOURCE_PT, color="#555555", ha="left", va="bottom")
+    bottom = (lines * _SOURCE_PT * _LINE + 6) / (height_in * 72)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout(rect=(0, bottom, 1, 1), pad=0.6)
 
 
 def show(fig) -> None:
