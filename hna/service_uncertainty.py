@@ -26,9 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hna.distributions import Distribution, check_range
+from hna.distributions import Distribution
 from hna.errors import ParameterError
 from hna.rate_draws import RateModel
+
+# The checks of a service's ``uncertainty:`` entries live with the other service-file checks
+# (hna.service_checks, below hna.services in the import graph); re-exported here.
+from hna.service_checks import SERVICE_PARAMETERS, check_service_uncertainty
 
 __all__ = [
     "SERVICE_PARAMETERS",
@@ -39,61 +43,6 @@ __all__ = [
     "describe_uncertainty",
     "needed_variants",
 ]
-
-#: Names a service's ``uncertainty:`` may use, with what each means.
-SERVICE_PARAMETERS: dict[str, str] = {
-    "rate_level": "factor on every rate (level of the rates)",
-    "case_definition": "factor on every rate (case definition)",
-    "annual_change_percent": "annual change of the rates, per cent (trend)",
-    "population_variant": "national population projection variant",
-}
-
-
-def check_service_uncertainty(svc: Any, source: str) -> None:
-    """Check a service's ``uncertainty:`` entries against what the service can use.
-
-    Raises:
-        ParameterError: unknown input name, a factor that can be zero or negative, a trend
-            uncertainty without a trend, an annual change that can reach -100% (a negative
-            rate), or an unknown population variant; naming the file, field and value.
-    """
-    from hna.population import PROJECTION_VARIANTS
-
-    for name, d in svc.uncertainty.items():
-        field = f"uncertainty.{name}"
-        if name not in SERVICE_PARAMETERS:
-            raise ParameterError("this service has no such uncertain input", source=source,
-                                 field=field, value=name,
-                                 hint=f"Use one of {', '.join(SERVICE_PARAMETERS)}")
-        if svc.model is not None:
-            raise ParameterError("a model service states its uncertainty in its model file",
-                                 source=source, field=field, value=name)
-        if name == "population_variant":
-            if d.distribution != "choice":
-                raise ParameterError("the population variant is a choice", source=source,
-                                     field=f"{field}.distribution", value=d.distribution)
-            bad = [v for v in d.values if v not in PROJECTION_VARIANTS]
-            if bad:
-                raise ParameterError("unknown population projection variant", source=source,
-                                     field=f"{field}.values", value=bad[0],
-                                     hint=f"Use {', '.join(PROJECTION_VARIANTS)}")
-            continue
-        if d.distribution == "choice":
-            raise ParameterError("a numeric input needs a continuous distribution",
-                                 source=source, field=f"{field}.distribution", value="choice")
-        if name in ("rate_level", "case_definition"):
-            check_range(d, 0.0, None, default=1.0, field=field, source=source,
-                        what="factor on the rates")
-        else:
-            if svc.projection.method != "trend":
-                raise ParameterError("annual_change_percent uncertainty needs projection "
-                                     "method trend", source=source, field=field,
-                                     value=svc.projection.method,
-                                     hint="Set projection: {method: trend, ...}")
-            check_range(d, -100.0, None, default=svc.projection.annual_change_percent,
-                        field=field, source=source,
-                        what="annual change (a change of -100% or less makes a rate negative)")
-
 
 def trend_settings(svc: Any) -> tuple[float, int, float, float | None] | None:
     """``(central annual change %, anchor year, damping, fitted SE in %)``, or ``None``.
@@ -113,10 +62,10 @@ def trend_settings(svc: Any) -> tuple[float, int, float, float | None] | None:
         else:
             anchor = int(p.base_year)
         return float(p.annual_change_percent), anchor, float(p.damping), None
-    from hna.demand import _read_history
     from hna.incidence import trend_rates
+    from hna.rate_projection import read_history
 
-    hist = _read_history(svc, ["age_band", "sex", "year", "cases", "person_years"])
+    hist = read_history(svc, ["age_band", "sex", "year", "cases", "person_years"])
     last = int(hist["year"].max())
     fit = trend_rates(hist, [last])
     beta = float(fit.attrs["beta"])
@@ -182,7 +131,7 @@ def describe_uncertainty(svc: Any, model: RateModel, vary: set[str] | None = Non
 def _exposure(svc: Any, pop: pd.DataFrame, years: list[int], variant: str,
               trend: bool, areas: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Array ``(years, cells, areas)`` of population x scope x rate x fixed multiplier."""
-    from hna.demand import rate_multipliers
+    from hna.rate_projection import rate_multipliers
     from hna.services import scope_weights, service_rates
 
     rates = service_rates(svc)

@@ -53,6 +53,7 @@ from hna.distributions import Distribution
 from hna.errors import DataError, ParameterError
 from hna.parameters import PARAMETERS_DIR, Source, StrictModel, read_yaml, validation_error
 from hna.parameters import display_path as _display
+from hna.service_checks import check_files, check_service_uncertainty, check_sources, check_tiers
 
 __all__ = [
     "SERVICES_DIR",
@@ -386,46 +387,6 @@ def _read_yaml(path: Path) -> Any:
                      missing_hint="Give a service id (see 'hna services list') or a YAML path")
 
 
-def _check_sources(svc: Service, source: str) -> None:
-    known = {s.id for s in svc.sources}
-    for field, sid in svc.source_references():
-        if sid not in known:
-            near = difflib.get_close_matches(sid, sorted(known), n=1, cutoff=0.6)
-            raise ParameterError(
-                "missing source: no entry in 'sources' has this id", source=source,
-                field=field, value=sid,
-                hint=(f"Did you mean '{near[0]}'?" if near else
-                      f"Add it to 'sources' (known ids: {', '.join(sorted(known))})"),
-            )
-
-
-def _check_files(svc: Service, source: str) -> None:
-    refs = []
-    if svc.rates is not None and svc.rates.file:
-        refs.append(("rates.file", svc.rates.file))
-    if svc.model is not None:
-        refs.append(("model.path", svc.model.path))
-    if svc.projection.history:
-        refs.append(("projection.history", svc.projection.history))
-    for field, rel in refs:
-        if not svc.resolve(rel).is_file():
-            raise ParameterError("referenced file not found", source=source, field=field,
-                                 value=rel, hint="Paths are relative to the service file")
-
-
-def _check_tiers(svc: Service, source: str) -> None:
-    try:
-        from hna.tiers import load_tier_schemes
-    except ImportError:  # pragma: no cover - tiers module is part of the package
-        return
-    cfg = load_tier_schemes()
-    for i, name in enumerate(svc.tiers.schemes):
-        if name not in cfg.schemes:
-            raise ParameterError("unknown tier scheme", source=source,
-                                 field=f"tiers.schemes[{i}]", value=name,
-                                 hint=f"Use one of: {', '.join(cfg.schemes)}")
-
-
 def _parse_service(path: Path, raw: Any) -> Service:
     source = _display(path)
     if not isinstance(raw, dict):
@@ -436,12 +397,10 @@ def _parse_service(path: Path, raw: Any) -> Service:
     except ValidationError as exc:
         raise validation_error(exc, source, Service) from None
     svc._path = path.resolve()
-    _check_sources(svc, source)
-    _check_files(svc, source)
-    from hna.service_uncertainty import check_service_uncertainty
-
+    check_sources(svc, source)
+    check_files(svc, source)
     check_service_uncertainty(svc, source)
-    _check_tiers(svc, source)
+    check_tiers(svc, source)
     if path.parent.resolve() == SERVICES_DIR.resolve() and svc.id != path.stem:
         raise ParameterError("id must match the file name", source=source, field="id",
                              value=svc.id, hint=f"Use id: {path.stem} or rename the file")
