@@ -153,3 +153,16 @@ def test_sensitivity_shares_sum_to_one_and_the_trend_dominates_the_horizon(param
     assert sum(r["share"] for r in rows) == pytest.approx(1.0)
     # 24 years of a trend with SD 0.8 points a year: the largest single source by 2040
     assert rows[0]["input"] == "incidence_change_percent"
+
+
+def test_incidence_trend_in_the_file_is_the_scripted_fit(params):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "derive_renal_trend.py"
+    spec = importlib.util.spec_from_file_location("derive_renal_trend", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    change, se = mod.fit()
+    assert params.projection.incidence_change_percent == pytest.approx(change, abs=0.005)
+    assert se == pytest.approx(0.34, abs=0.005)
