@@ -244,7 +244,7 @@ def poisson_draws(mean: object, rng: np.random.Generator) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def mixed_poisson_draws(
+def mixed_poisson_draws(  # noqa: PLR0913 - engine API; settings are keyword-only
     fixed_mean: object,
     weights: np.ndarray | sparse.sparray | sparse.spmatrix | None = None,
     shapes: object = None,
@@ -270,7 +270,10 @@ def mixed_poisson_draws(
         fixed_mean: shape ``(n_out,)``, the part of each mean without rate uncertainty.
         weights: ``(n_out, n_groups)`` dense or scipy sparse; omit when every rate is fixed.
         shapes: ``(n_groups,)`` gamma shapes (>= 0), when ``factor_draws`` is not given.
-        draws, seed, start, block_size: see :func:`draw_blocks`.
+        draws: number of draws (see :func:`draw_blocks`).
+        seed: the run's seed (see :func:`draw_blocks`).
+        start: first global draw index (for chunked runs).
+        block_size: draws per seeding block.
         factor_draws: alternative source of ``G`` (deterministic given the draw indices).
         outputs_first: return ``(n_out, draws)`` instead (same numbers, transposed), which
             suits per-output summaries and long tables sorted by output then draw.
