@@ -155,3 +155,12 @@ def test_layout_checker_detects_an_overlap():
     with pytest.raises(AssertionError, match="overlap"):
         assert_clean_layout(fig)
     plt.close(fig)
+
+
+def test_every_plots_module_is_re_exported():
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.iter_modules(plots.__path__):
+        names = importlib.import_module(f"hna.plots.{mod.name}").__all__
+        assert set(names) <= set(plots.__all__), f"hna/plots/__init__.py misses {mod.name}"
