@@ -10,14 +10,15 @@ Evidence (docs/methods/sarcoma_evidence.md):
   C47+C49, pooled 2004-2018 (the three most recent five-year periods); bone: C40-C41, pooled
   1994-2018 (about 45 cases a year). Person-years: each band's all-cancer count divided by its
   published all-cancer rate (per 100,000), checked against the site's own published rates.
-- LEVEL, narrow (IOG-era) definition: NCIN 2013, England 2010 soft tissue sarcoma, ESP1976
-  age-standardised rate per million (males 47.8, 95% CI 45.3-50.5; females 41.9, 39.6-44.4).
-  The Scottish profile of each sex is multiplied by the factor that reproduces that sex's
-  standardised rate. The standardised rate does not depend on a population, so the level needs
-  no England 2010 age table; the crude rates, case counts, persons rate and shares at 65+ and
-  50+ are then CHECKS (not fitted), computed on an approximate England 2010 population (the
-  mid-2018 England age structure within each sex, ONS NPP 2018 base year, rescaled to the 2010
-  sex totals implied by the published cases / crude rates).
+- LEVEL, narrow (IOG-era) definition: NCIN 2013, England 2010 soft tissue sarcoma (males 1,408
+  cases, crude 54.7, ESP1976 ASR 47.8 per million, 95% CI 45.3-50.5; females 1,332, 50.3, 41.9,
+  39.6-44.4), about 43% of cases at 65+ (CRUK) and more than 65% at 50+ (NCIN briefing). The
+  proxy misses sarcomas coded to their organ, so its age mix is older: the narrow rates are
+  ``R_scot[s, b] x k_s x exp(tau (mid-age_b - 60) / 10)``, a level per sex and one age tilt,
+  fitted by weighted least squares to the crude and standardised rates per sex and the two
+  shares (:func:`narrow_fit`); the persons figures are checks. Crude rates and shares need an
+  England 2010 population: the mid-2018 England age structure within each sex (ONS NPP 2018
+  base year) rescaled to the 2010 sex totals implied by the published cases / crude rates.
 - LEVEL, wide (current, Get Data Out 2017-19) definition: the narrow rates multiplied by one
   factor for both sexes so that England mid-2018 has 4,295 cases (NHS Digital GDO, as
   summarised by CRUK).
