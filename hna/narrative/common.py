@@ -59,6 +59,10 @@ TABLE_CSS = (
 )
 
 _SNAKE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9.]+)+$|^[a-z][a-z0-9]*$|^q0\.\d+$")
+#: Headers whose numbers are counts of people, cases or centres (never fractional).
+_COUNT_WORDS = ("population", "cases", "patients", "people", "centres", "caseload", "demand",
+                "stations", "sessions", "person-years", "person_years")
+_NOT_COUNT_WORDS = ("rate", "share", "per 100", "ratio", "%", "percent", "per centre", "per head")
 _YEAR_WORDS = ("year", "years", "horizon", "base year", "horizon year", "price year")
 
 
@@ -66,7 +70,8 @@ def column_kind(name: str, values: pd.Series) -> str:
     """How a column is formatted: year, probability, count, number, bool, list or text.
 
     Decided from the header (``Year``; ``P(...)``/"probability"/"share of draws") and then the
-    values (integers -> count; floats -> number; bools -> bool).
+    values (integers, or floats under a header naming people, cases, centres or demand -> count;
+    other floats -> number; bools -> bool).
     """
     low = str(name).lower()
     non_null = values.dropna()
@@ -83,6 +88,8 @@ def column_kind(name: str, values: pd.Series) -> str:
     if low.startswith("p(") or "probability" in low or low.startswith("p_"):
         return "probability"
     if pd.api.types.is_integer_dtype(values):
+        return "count"
+    if any(w in low for w in _COUNT_WORDS) and not any(w in low for w in _NOT_COUNT_WORDS):
         return "count"
     return "number"
 
