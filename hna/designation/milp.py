@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -30,6 +30,12 @@ class _Problem:
     t_max: float | None
     forced: np.ndarray       # bool per site
     closed: np.ndarray       # bool per site (cannot open)
+    wm: np.ndarray | None = None  # years x areas: demand the minimum must hold on (None: w)
+
+    @property
+    def w_min(self) -> np.ndarray:
+        """Rows of demand on which the minimum volume must hold (one per year)."""
+        return self.w[None, :] if self.wm is None else self.wm
 
 
 @dataclass
@@ -76,12 +82,13 @@ def _build(p: _Problem):
     hi.append(np.array([float(p.k)]))
     r += 1
     # (4) minimum volume: sum_i w_i x_ij - m y_j >= 0 ; (5) capacity: ... - M y_j <= 0
-    for bound, is_min in ((p.m, True), (p.cap, False)):
+    blocks = [(p.m, True, w) for w in p.w_min] + [(p.cap, False, p.w)]
+    for bound, is_min, w in blocks:
         if bound is None or (is_min and bound <= 0):
             continue
         rows.extend([r + jj, r + np.arange(J)])
         cols.extend([np.arange(nx), nx + np.arange(J)])
-        vals.extend([p.w[ii], np.full(J, -bound)])
+        vals.extend([w[ii], np.full(J, -bound)])
         lo.append(np.zeros(J) if is_min else np.full(J, -np.inf))
         hi.append(np.full(J, np.inf) if is_min else np.zeros(J))
         r += J
@@ -130,8 +137,12 @@ def _quiet_native_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def _milp(c, A, lo, hi, lb, ub, keep, time_limit, gap):
-    """Solve the MILP restricted to the variables in ``keep`` (others fixed at their bound)."""
+def _milp(system, lb, ub, keep, time_limit, gap):
+    """Solve the MILP restricted to the variables in ``keep`` (others fixed at their bound).
+
+    ``system`` is ``(c, A, lo, hi)``: objective, constraint matrix and its row bounds.
+    """
+    c, A, lo, hi = system
     cols = np.nonzero(keep)[0]
     sub = A[:, cols]
     fixed = np.nonzero(~keep)[0]
@@ -182,14 +193,14 @@ def _solve(p: _Problem, time_limit: float, gap: float):
         h_keep[nx:][top] = True
         h_ub[:nx][~h_keep[:nx]] = 0.0
         if np.all(h_lb <= h_ub):
-            h_res, h_x = _milp(c, A, lo, hi, h_lb, h_ub, h_keep, time_limit / 4, gap)
+            h_res, h_x = _milp((c, A, lo, hi), h_lb, h_ub, h_keep, time_limit / 4, gap)
             if h_x is not None:
                 heuristic = h_x
                 slack = (h_res.fun - lp.fun) + 1e-7 * max(1.0, abs(h_res.fun)) + 1e-9
                 rc = lp.lower.marginals
                 keep = ~((rc > slack) & (lb == 0))  # fix at zero: cannot improve on UB
     remaining = max(time_limit - (time.perf_counter() - start), 1.0)
-    res, x = _milp(c, A, lo, hi, lb, np.where(keep, ub, lb), keep, remaining, gap)
+    res, x = _milp((c, A, lo, hi), lb, np.where(keep, ub, lb), keep, remaining, gap)
     status = _Status(res.status, res.message,
                      float(res.mip_gap) if res.mip_gap is not None else float("nan"))
     if x is None and heuristic is not None:  # time limit without an incumbent: keep UB
@@ -217,7 +228,8 @@ def _unusable(p: _Problem) -> np.ndarray:
     """Sites that cannot attract the minimum even from every area within reach."""
     if p.m <= 0:
         return np.zeros(p.t.shape[1], bool)
-    return (p.w[:, None] * _reach(p)).sum(axis=0) < p.m - 1e-9
+    reach = _reach(p)
+    return np.any([(w[:, None] * reach).sum(axis=0) < p.m - 1e-9 for w in p.w_min], axis=0)
 
 
 def _precheck(p: _Problem, areas: Sequence[str], sites: Sequence[str],
@@ -225,14 +237,14 @@ def _precheck(p: _Problem, areas: Sequence[str], sites: Sequence[str],
     """Return (reasons, closed) where closed marks sites that can never reach the minimum."""
     reasons: list[tuple[str, str]] = []
     reach = _reach(p)
-    total = float(p.w.sum())
+    total = float(p.w_min.sum(axis=1).min())
     if p.m > 0 and total < p.k * p.m - 1e-9:
         reasons.append(("critical_mass",
                         f"total demand {total:,.1f} cases is less than k x minimum = "
                         f"{p.k} x {p.m:g} = {p.k * p.m:,.1f}; at most "
                         f"{int(np.floor(total / p.m + 1e-9))} centre(s) can reach the minimum"))
-    if p.cap is not None and total > p.k * p.cap + 1e-9:
-        reasons.append(("capacity", f"total demand {total:,.1f} exceeds k x maximum = "
+    if p.cap is not None and p.w.sum() > p.k * p.cap + 1e-9:
+        reasons.append(("capacity", f"total demand {p.w.sum():,.1f} exceeds k x maximum = "
                                     f"{p.k * p.cap:,.1f}"))
     stranded = ~reach.any(axis=1)
     if stranded.any():
@@ -241,7 +253,7 @@ def _precheck(p: _Problem, areas: Sequence[str], sites: Sequence[str],
         reasons.append(("max_travel" if p.t_max is not None else "candidates",
                         f"{len(names)} area(s) have no candidate site {what}: "
                         + ", ".join(names[:8]) + ("..." if len(names) > 8 else "")))
-    reachable = (p.w[:, None] * reach).sum(axis=0)
+    reachable = np.min([(w[:, None] * reach).sum(axis=0) for w in p.w_min], axis=0)
     closed = _unusable(p)
     bad_forced = np.nonzero(p.forced & closed)[0]
     if len(bad_forced):
@@ -275,18 +287,18 @@ def _diagnose(p: _Problem, time_limit: float) -> list[tuple[str, str]]:
         tries.append(("critical_mass", "without the minimum volume the problem is feasible: "
                       f"{p.k} centre(s) each with at least {p.m:g} cases cannot be combined "
                       "with the other constraints",
-                      _Problem(p.w, p.t, p.k, 0.0, p.cap, p.t_max, p.forced, none)))
+                      replace(p, m=0.0, closed=none)))
     if p.t_max is not None:
         tries.append(("max_travel", "without the maximum travel time the problem is feasible: "
                       f"{p.k} centre(s) cannot bring every area within {p.t_max:g} minutes "
                       "while meeting the other constraints",
-                      _Problem(p.w, p.t, p.k, p.m, p.cap, None, p.forced, none)))
+                      replace(p, t_max=None, closed=none)))
     if p.forced.any():
         tries.append(("force_include", "without the forced sites the problem is feasible",
-                      _Problem(p.w, p.t, p.k, p.m, p.cap, p.t_max, none, none)))
+                      replace(p, forced=none, closed=none)))
     if p.cap is not None:
         tries.append(("capacity", "without the maximum caseload the problem is feasible",
-                      _Problem(p.w, p.t, p.k, p.m, None, p.t_max, p.forced, none)))
+                      replace(p, cap=None, closed=none)))
     found = []
     for name, text, relaxed in tries:
         relaxed.closed = _unusable(relaxed)

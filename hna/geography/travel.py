@@ -193,6 +193,9 @@ def travel_minutes(
     :func:`read_travel_matrix`; pairs missing from a long matrix are NaN = no route) or
     ``None``: straight-line distance with ``model`` (default :class:`TravelModel`).
 
+    With ``"road"``, LSOAs that the matrix does not reach (the Isles of Scilly) get a
+    straight-line estimate; their codes are in ``attrs["straight_line_origins"]``.
+
     Raises:
         DataError: demand areas that are not origins, or sites that are not destinations, of
             the matrix (naming the file and the first codes).
@@ -215,6 +218,10 @@ def travel_minutes(
         hint_o = "give a row for every demand area (origin = its code)"
         hint_d = "give times to every candidate site (destination = its site_code)"
     missing_areas = sorted(set(d["area_code"]) - set(wide.index))
+    fallback: list[str] = []
+    if road and missing_areas and {"x", "y"} <= set(d.columns):
+        # LSOAs without a road route (the Isles of Scilly: sea or air): straight-line estimate
+        fallback, missing_areas = missing_areas, []
     if missing_areas:
         raise DataError(f"{len(missing_areas)} demand area(s) are not origins in the travel "
                         "matrix", source=source, field="origin", value=missing_areas[:8],
@@ -225,7 +232,15 @@ def travel_minutes(
                         "matrix", source=source, field="destination", value=missing_sites[:8],
                         hint=hint_d)
     out = wide.reindex(index=d["area_code"], columns=s["site_code"]).astype(float)
+    if fallback:
+        pts = d[d["area_code"].isin(fallback)]
+        if not {"x", "y"} <= set(s.columns):
+            raise DataError("sites need coordinates for the straight-line fallback",
+                            source=source, field="x/y", value=fallback[:8])
+        est = (model or TravelModel()).minutes(distance_km(pts, s))
+        out.loc[est.index, est.columns] = est.to_numpy()
     out.index.name, out.columns.name = "area_code", "site_code"
+    out.attrs["straight_line_origins"] = fallback
     return out
 
 

@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from hna.geography.boundaries import hex_geodataframe
 from hna.errors import DataError, ParameterError
 
-__all__ = ["choropleth", "catchment_map"]
+__all__ = ["choropleth", "catchment_map", "lsoa_catchment_map", "travel_time_map", "scale_bar"]
 
 A4_MAP_SIZE = (7.5, 9.0)
 NA_COLOUR = "#c8c8c8"
@@ -298,4 +298,122 @@ def catchment_map(
         ax.set_title(title, fontsize=13, loc="left", pad=12)
     if own_fig:
         _note(fig, source, "Areas coloured by designated centre; stars mark centres.")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Designation maps at small-area resolution
+# --------------------------------------------------------------------------------------------
+
+
+def scale_bar(ax: plt.Axes, length_km: float | None = None) -> None:
+    """Draw a scale bar (km) in the lower right of a map on the British National Grid."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    if length_km is None:
+        span = (x1 - x0) / 1000.0 / 4
+        length_km = next(v for v in (200, 100, 50, 20, 10, 5, 2, 1) if v <= max(span, 1))
+    xe = x1 - 0.05 * (x1 - x0)
+    xs = xe - length_km * 1000.0
+    y = y0 + 0.05 * (y1 - y0)
+    ax.plot([xs, xe], [y, y], color="black", linewidth=3, solid_capstyle="butt", zorder=6)
+    ax.text((xs + xe) / 2, y + 0.012 * (y1 - y0), f"{length_km:g} km", ha="center",
+            va="bottom", fontsize=8, zorder=6)
+
+
+def _label_sites(ax: plt.Axes, sites: pd.DataFrame, chosen: set[str]) -> None:
+    """Stars and names for chosen sites, open circles for the other candidates."""
+    other = sites[~sites["site_code"].isin(chosen)]
+    if len(other):
+        ax.scatter(other["x"], other["y"], marker="o", s=18, facecolor="white",
+                   edgecolor="#444444", linewidth=0.8, zorder=4, label="Other candidate site")
+    mid = np.mean(ax.get_xlim())
+    for r in sites[sites["site_code"].isin(chosen)].itertuples(index=False):
+        ax.scatter([r.x], [r.y], marker="*", s=190, color="black", edgecolor="white",
+                   linewidth=0.8, zorder=5)
+        right = r.x > mid
+        ax.annotate(str(r.site_name), (r.x, r.y), xytext=(-7 if right else 7, 6),
+                    textcoords="offset points", ha="right" if right else "left", fontsize=8,
+                    zorder=6, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
+                                    "alpha": 0.8})
+
+
+def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
+                       sites: pd.DataFrame, *, chosen: Sequence[str], title: str,
+                       source: str, legend_values: Mapping[str, str] | None = None):
+    """Catchments at LSOA resolution dissolved into one polygon per centre.
+
+    Args:
+        polygons: LSOA polygons ``code, geometry`` (EPSG:27700).
+        allocation: ``area_code, site_code`` per LSOA.
+        sites: candidate sites ``site_code, site_name, x, y``.
+        chosen: the designated site codes (stars, named).
+        title: figure title.
+        source: source note.
+        legend_values: text after each centre's name in the legend (e.g. its caseload).
+    """
+    g = polygons.merge(allocation[["area_code", "site_code"]], left_on="code",
+                       right_on="area_code", how="inner")
+    dissolved = g.dissolve(by="site_code", as_index=False)
+    fig, ax = plt.subplots(figsize=A4_MAP_SIZE)
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.92, bottom=0.1)
+    names = sites.set_index("site_code")["site_name"]
+    handles = []
+    for i, code in enumerate(chosen):
+        part = dissolved[dissolved["site_code"] == code]
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        part.plot(ax=ax, color=colour, edgecolor="white", linewidth=0.6, alpha=0.85)
+        extra = f" ({legend_values[code]})" if legend_values and code in legend_values else ""
+        handles.append(Patch(facecolor=colour, edgecolor="none",
+                             label=f"{names.get(code, code)}{extra}"))
+    _label_sites(ax, sites, set(chosen))
+    handles.append(Line2D([], [], marker="*", linestyle="none", color="black", markersize=11,
+                          label="Designated centre"))
+    handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
+                          markeredgecolor="#444444", label="Other candidate site"))
+    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    scale_bar(ax)
+    ax.set_title(title, fontsize=11, loc="left")
+    _note(fig, source)
+    return fig
+
+
+def travel_time_map(polygons: gpd.GeoDataFrame, minutes: pd.Series, sites: pd.DataFrame, *,
+                    chosen: Sequence[str], title: str, source: str,
+                    bins: Sequence[float] = (0, 30, 45, 60, 90, 120)):
+    """Choropleth of travel minutes to the allocated centre, per LSOA, binned.
+
+    Args:
+        polygons: LSOA polygons ``code, geometry`` (EPSG:27700).
+        minutes: travel minutes indexed by LSOA code.
+        sites: candidate sites ``site_code, site_name, x, y``.
+        chosen: designated site codes (stars, named).
+        title: figure title.
+        source: source note.
+        bins: class breaks in minutes (the last class is "over the last break").
+    """
+    g = polygons.assign(minutes=polygons["code"].map(minutes)).dropna(subset=["minutes"])
+    edges = [*bins, np.inf]
+    labels = [f"{int(a)}-{int(b)} min" for a, b in zip(edges[:-2], edges[1:-1], strict=True)]
+    labels.append(f"over {int(edges[-2])} min")
+    g["band"] = pd.cut(g["minutes"], edges, labels=labels, right=True, include_lowest=True)
+    cmap = plt.get_cmap("YlOrRd", len(labels))
+    fig, ax = plt.subplots(figsize=A4_MAP_SIZE)
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.92, bottom=0.1)
+    handles = []
+    for i, lab in enumerate(labels):
+        part = g[g["band"] == lab]
+        if len(part):
+            part.plot(ax=ax, color=cmap(i), edgecolor="none")
+        handles.append(Patch(facecolor=cmap(i), label=lab))
+    _label_sites(ax, sites, set(chosen))
+    ax.legend(handles=handles, title="Travel time", loc="upper left", frameon=False,
+              fontsize=8, title_fontsize=9)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    scale_bar(ax)
+    ax.set_title(title, fontsize=11, loc="left")
+    _note(fig, source)
     return fig
