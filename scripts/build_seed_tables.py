@@ -48,6 +48,7 @@ def _ages(name: str) -> tuple[str, str]:
 
 
 def ndset_2002(f001: list[str]) -> list[dict]:
+    """F001 Appendix 1: the 35 services of the 2002 definitions set."""
     rows = []
     for s in _block(f001, "Appendix 1 List of Specialised", "Appendix 2"):
         m = re.match(r"^(\d+)\.\s+(.*)$", s)
@@ -59,6 +60,7 @@ def ndset_2002(f001: list[str]) -> list[dict]:
 
 
 def nscag_2006(f001: list[str]) -> list[dict]:
+    """F001 Appendix 2: nationally commissioned services (38 funded + 2)."""
     rows, funded = [], True
     for s in _block(f001, "LIST OF NATIONALLY COMMISSIONED SERVICES", "Appendix 3"):
         if s.startswith("Services designated by NSCAG but not funded"):
@@ -77,6 +79,7 @@ def nscag_2006(f001: list[str]) -> list[dict]:
 
 
 def ndset_3rd(f004: list[str]) -> list[dict]:
+    """F004 appendix: the third edition's numbers 1-38."""
     rows = []
     for s in _block(f004, "Specialised services national definitions set (third edition)",
                     "2009/10 EMSCG service matrix"):
@@ -92,6 +95,7 @@ def ndset_3rd(f004: list[str]) -> list[dict]:
 
 
 def survey(f001: list[str]) -> list[dict]:
+    """F001 Appendix 4: the survey table as printed."""
     start = next(k for k, s in enumerate(f001) if s.startswith("SURVEY OF COLLECTIVE COMMISSIONING"))
     stop = next(k for k, s in enumerate(f001) if s.strip() == "Appendix 5" and k > start)
     rows, seen = [], set()

@@ -9,7 +9,6 @@ Statements: :func:`answer` (the answer first), :func:`money_note`, :func:`inferr
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -44,6 +43,9 @@ _HEADERS = {
     "n_flagged": "Criteria flagged", "raw_score": "Raw score (8-32)",
 }
 _SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+_PATH = re.compile(r" ?\(?(?:in )?parameters/[^\s);]+\)?")
+_SCHEMES = {"emscg_2009": "East Midlands SCG 2009", "dh_2003": "DH guidance 2003",
+            "stp_2016": "NHS England South 2016"}
 
 
 def caption(name: str) -> str:
@@ -54,6 +56,8 @@ def caption(name: str) -> str:
 def _label(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return fmt.fmt_list([_label(x) for x in v]) if v else ""
+    if isinstance(v, str) and v in _SCHEMES:
+        return _SCHEMES[v]
     if isinstance(v, str) and _SNAKE.match(v) and "_" in v:
         return fmt.humanise(v).lower().capitalize()
     return v
@@ -90,7 +94,8 @@ def report_table(appraisal: Any, name: str) -> pd.DataFrame:
         elif c in _LABELS or out[c].map(lambda v: isinstance(v, list | tuple)).any():
             out[c] = out[c].map(_label)
         elif pd.api.types.is_object_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "" if fmt.is_missing(v) else v)
+            out[c] = out[c].map(lambda v: "" if fmt.is_missing(v) else (
+                _PATH.sub("", v) if isinstance(v, str) else v))
         if isinstance(out[c].dtype, pd.BooleanDtype):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
         if isinstance(out[c].dtype, pd.Int64Dtype):
@@ -121,8 +126,8 @@ def answer(appraisal: Any) -> str:
     ft = appraisal.finance_total
     at = ft[ft["year"] == y1]
     if len(at):
-        lines.append(f"Spend on the costed services grows to {_money(at['do_nothing_spend'].iloc[0], None)} "
-                     f"by {fmt.fmt_year(y1)} if nothing changes; QIPP saves "
+        lines.append(f"Spend on the costed services is {_money(at['do_nothing_spend'].iloc[0], None)} "
+                     f"in {fmt.fmt_year(y1)} if nothing changes; QIPP saves "
                      f"{_money(at['qipp_saving'].iloc[0], None)} of it (prices of each cost's year).")
     if m["services_without_cost"]:
         lines.append(f"No cost for {fmt.fmt_list(m['services_without_cost'])}: shown as "
@@ -133,7 +138,8 @@ def answer(appraisal: Any) -> str:
 def money_note(appraisal: Any) -> str:
     """Where each service's base spend comes from (one line per service)."""
     f = appraisal.finance.drop_duplicates("service")
-    return "\n".join(f"- **{s}**: {b}" for s, b in zip(f["service"], f["spend_basis"], strict=True))
+    return "\n".join(f"- **{s}**: {_PATH.sub('', b)}"
+                     for s, b in zip(f["service"], f["spend_basis"], strict=True))
 
 
 def inferred_note(appraisal: Any) -> str:
@@ -144,7 +150,7 @@ def inferred_note(appraisal: Any) -> str:
                                           strict=True) if inf})
     parts = []
     if schemes:
-        parts.append(f"the population bounds of the {fmt.fmt_list(schemes)} tier scheme "
+        parts.append(f"the population bounds of the {fmt.fmt_list([_label(x) for x in schemes])} tier scheme "
                      "(the seed names the levels only)")
     if n:
         parts.append("the segmentation scales, weights and cut-offs (F003 names the five factors "
@@ -152,4 +158,4 @@ def inferred_note(appraisal: Any) -> str:
     if not parts:
         return ""
     return "**Inferred, not from the seeds:** " + "; ".join(parts) + (
-        ". Tables mark these rows 'Inferred'." if not math.isnan(n) else "")
+        ". Tables mark these rows 'Inferred'.")

@@ -288,3 +288,29 @@ def test_progress_reports_running_job_names(tmp_path, monkeypatch):
     running = [job["running"] for event, job in events if event == "running"]
     assert running[0] == ["Ok: England (E92000001)"]
     assert running[-1] == []
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def test_scenarios_expand_into_one_job_each_with_the_base_case_unsuffixed(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch_jobs, "check_services", lambda ids, source: dict.fromkeys(ids, "X"))
+    monkeypatch.setattr(batch_jobs, "check_scenarios",
+                        lambda ids, source: {s: s.upper() for s in ids if s})
+    path = _write_spec(tmp_path, [{"path": "ok.ipynb",
+                                   "over": ["service", "footprint", "scenario"]},
+                                  {"path": "ok.ipynb", "over": [], "suffix": "once"}],
+                       services=["dialysis"], footprints=["E92000001"],
+                       scenarios=[None, "higher"])
+    jobs = expand_jobs(load_runspec(path), root=tmp_path)
+    assert [j.id for j in jobs] == ["dialysis/E92000001", "dialysis/E92000001__higher",
+                                    "_overview/ok_once"]
+    assert [j.parameters.get("scenario", "absent") for j in jobs] == [None, "higher", "absent"]
+    assert jobs[1].title.endswith("scenario: HIGHER")
+
+
+def test_unknown_scenario_is_refused_before_any_job(tmp_path):
+    path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": ["footprint", "scenario"]}],
+                       footprints=["E92000001"], scenarios=[None, "no_such_scenario"])
+    with pytest.raises(ParameterError, match=r"scenarios\[1\]"):
+        expand_jobs(load_runspec(path), root=tmp_path, source=str(path))

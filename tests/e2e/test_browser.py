@@ -120,3 +120,152 @@ def test_a_job_report_opens_with_its_header(small_run, tmp_path):
     dom = _dump_dom(_chromium(), report, tmp_path / "profile")
     assert "hna-header" in dom and "E92000001" in dom and "browser" in dom
     assert "E92000001: total" in dom  # the notebook's printed output
+
+
+# -- the whole default run, as a reviewer reads it ------------------------------------------------
+
+#: Developer text that must never reach a reviewer's page (issue 13).
+DEVELOPER_TEXT = r"PosixPath|Traceback|np\.float|hna\.[a-z_]+|\[\d{4}, \d{4}\]"
+#: The window a reviewer reads at.
+WINDOW = (1280, 900)
+#: Appended to a copy of each page: measures it in the browser and writes the result into the DOM.
+_PROBE = """<script>
+window.addEventListener('load', function () {
+  var text = document.body.innerText;
+  var bad = [];
+  document.querySelectorAll('img').forEach(function (i) {
+    if (!(i.complete && i.naturalWidth > 0)) bad.push(i.getAttribute('src').slice(0, 80)); });
+  var out = {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+             text: text, brokenImages: bad, images: document.images.length};
+  var pre = document.createElement('pre'); pre.id = 'hna-probe';
+  pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _probe(chromium: str, page: Path, profile: Path) -> dict:
+    import json
+    import re
+
+    probe = page.with_name(f".probe-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"),
+                     encoding="utf-8")
+    cmd = [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--virtual-time-budget=5000", "--dump-dom", probe.as_uri(),
+    ]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        probe.unlink()
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<pre id="hna-probe">(.*?)</pre>', done.stdout, re.DOTALL)
+    assert found, f"{page.name}: the page did not finish loading"
+    return json.loads(html_unescape(found.group(1)))
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """The default run spec (every notebook, service and footprint) with few draws and years.
+
+    Draws and years are cut (20 draws, 2025 to 2027) to keep the suite inside its time budget;
+    the reports, tables, figures and links are the same kinds as in ``make run``.
+    """
+    from tests.conftest import REPO
+
+    if _chromium() is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser test skipped")
+    spec = yaml.safe_load((REPO / "parameters" / "runs" / "default.yaml").read_text())
+    spec.update(name="default", draws=20, years={"start": 2025, "end": 2027})
+    for nb in spec["notebooks"]:
+        nb["path"] = str(REPO / nb["path"])
+    tmp = tmp_path_factory.mktemp("default-run")
+    path = tmp / "default.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return run_batch(path, output_dir=tmp / "outputs", jobs=2)
+
+
+def _reports(run) -> list[Path]:
+    return sorted(p for p in run.run_dir.rglob("*.html") if not p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def probes(default_run, tmp_path_factory):
+    profile = tmp_path_factory.mktemp("profile")
+    return {p: _probe(_chromium(), p, profile) for p in _reports(default_run)}
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_default_run_has_a_report_per_job(default_run):
+    pages = _reports(default_run)
+    assert (default_run.run_dir / "index.html") in pages
+    assert len(pages) >= 20, [p.name for p in pages]
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_no_developer_text_in_any_report(probes):
+    import re
+
+    for page, seen in probes.items():
+        hits = sorted(set(re.findall(DEVELOPER_TEXT, seen["text"])))
+        assert not hits, f"{page.relative_to(page.parents[1])}: {hits}"
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_every_report_fits_a_1280_px_window(probes):
+    for page, seen in probes.items():
+        assert seen["scrollWidth"] <= seen["innerWidth"], (
+            f"{page.name}: {seen['scrollWidth']} px wide in a {seen['innerWidth']} px window")
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_every_image_in_every_report_loads(probes):
+    for page, seen in probes.items():
+        assert not seen["brokenImages"], f"{page.name}: {seen['brokenImages']}"
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_every_link_in_every_report_resolves(default_run):
+    run_dir = default_run.run_dir
+    for page in _reports(default_run):
+        parsed = _DomSummary()
+        parsed.feed(page.read_text(encoding="utf-8"))
+        for href in parsed.hrefs:
+            url = urlparse(href)
+            if url.scheme == "data" or href.startswith("#"):
+                continue
+            assert url.scheme in ("", "file"), f"{page.name}: external link {href}"
+            target = Path(unquote(url.path)) if url.scheme == "file" else page.parent / unquote(url.path)
+            assert target.exists(), f"{page.name}: broken link {href}"
+            assert target.resolve().is_relative_to(run_dir.resolve()), f"{page.name}: leaves the run {href}"
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_overview_england_total_equals_the_england_report(default_run, probes):
+    from hna.formatting import fmt_count
+    from hna.report import read_headline
+
+    run_dir = default_run.run_dir
+    overview = read_headline(run_dir / "_overview" / "footprint_overview.json")
+    checked = 0
+    for service in ("soft_tissue_sarcoma", "dialysis"):
+        england = read_headline(run_dir / service / "E92000001.json")
+        assert overview[f"england_{service}_2025"] == england["expected_2025"]
+        page = probes[run_dir / service / "E92000001.html"]["text"]
+        assert fmt_count(england["expected_2025"]) in page
+        checked += 1
+    assert checked == 2

@@ -1,5 +1,6 @@
-"""notebooks/commissioning_appraisal.ipynb: hygiene, the parameters contract, execution with
-papermill (headline recorded through HNA_HEADLINE_PATH), and the run spec that runs it.
+"""notebooks/commissioning_appraisal.ipynb: hygiene, parameters, papermill run, run spec.
+
+The headline is recorded through HNA_HEADLINE_PATH; every section title must be in the report.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def test_one_parameters_cell_assigning_json_literals():
 def test_notebook_calls_into_hna_and_records_a_headline():
     source = "\n".join(c.source for c in _nb().cells if c.cell_type == "code")
     assert "appraise_footprint(" in source and "record_headline(" in source
-    assert "waterfall(" in source and "data_vintages()" in source
+    assert "waterfall(" in source and "narrative.provenance(" in source
 
 
 def test_run_spec_runs_the_notebook_over_england_and_the_nhs_regions():
@@ -77,6 +78,14 @@ def test_notebook_executes_with_papermill_and_records_its_headline(tmp_path, mon
     images = [o for c in executed.cells for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]
     assert len(images) == 1  # the waterfall
+    import html as html_lib
+
+    from hna.appraisal import TABLES, TITLES
+
+    html = html_lib.unescape("\n".join(o.get("data", {}).get("text/html", "")
+                                       for c in executed.cells for o in c.get("outputs", [])))
+    missing = [t for t in TABLES if TITLES[t] not in html]
+    assert missing == []  # every section of the appraisal is in the report
     record = json.loads(headline.read_text())
     assert record["tier_emscg_2009"] == "regional"  # East Midlands, 2025 (F004: 1-5m)
     assert record["years"] == [2025, 2030]

@@ -1,5 +1,4 @@
-"""Appraisal frameworks: F003 segmentation, F001 App 9 prioritisation, Thames Valley scoring
-(F001 case study 6), App 10 fitness for purpose, and the App 4 survey consistency check.
+"""Appraisal frameworks: F003 segmentation, App 9, Thames Valley, App 10, App 4 survey.
 
 Expected values are worked by hand from the formulas in docs/methods/appraisal.md.
 """
@@ -13,8 +12,8 @@ import pytest
 import yaml
 
 from hna import frameworks as appraisal
-from hna.frameworks import APPRAISAL_DIR
 from hna.errors import DataError, ParameterError
+from hna.frameworks import APPRAISAL_DIR
 
 # ------------------------------------------------------------------ segmentation (F003)
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from hna.cli import app
 from hna.appraisal import TITLES
+from hna.cli import app
 
 runner = CliRunner()
 

@@ -37,9 +37,7 @@ def em():
 
 @pytest.fixture()
 def seg_yaml(tmp_path):
-    """A segmentation file under the test's control: the default tool with fixed scores for
-    severe burns and haemophilia and no entry for bone sarcoma.
-    """
+    """A segmentation file with fixed scores for burns and haemophilia, none for bone sarcoma."""
     data = yaml.safe_load((REPO / "parameters/appraisal/segmentation.yaml").read_text())
     data["services"] = {
         "severe_burns": {"scores": {"provision": 3, "service_specifications": 3, "strategy": 3}},

@@ -1,5 +1,6 @@
-"""Finance: do nothing, QIPP (F003), exact waterfall, risk sharing (F001), East Midlands
-2008/09 tables (F004). Reference values are worked by hand from docs/methods/finance.md.
+"""Finance: do nothing, QIPP (F003), waterfall, risk sharing and voting (F001), F004 tables.
+
+Reference values are worked by hand from docs/methods/finance.md and the seeds' own figures.
 """
 
 from __future__ import annotations
@@ -321,7 +322,7 @@ def test_hiv_tolerance_must_be_positive():
 def test_overspend_split_by_share_of_baseline_east_midlands_pcts():
     # F004 2008/09 PCT contributions (GBP thousands) as the baseline: an overspend of 1,000
     pct = finance.east_midlands_spend("pct")
-    out = finance.overspend_contributions(dict(zip(pct["pct"], pct["spend_gbp_thousands"])), 1000)
+    out = finance.overspend_contributions(dict(zip(pct["pct"], pct["spend_gbp_thousands"], strict=True)), 1000)
     lcr = out.set_index("member").loc["NHS Leicestershire County and Rutland"]
     assert lcr["share"] == pytest.approx(84961 / 500838)
     assert lcr["contribution"] == pytest.approx(1000 * 84961 / 500838)

@@ -1,7 +1,7 @@
-"""hna.frameworks: benchmarking (F001 App 14), designation criteria (F001 paras 122-128, F000),
-catalogues (F001 App 1-2, F004), East Midlands prioritisation (F004), survey checks (F001 App 4).
+"""hna.frameworks on the seeds' own figures.
 
-Reference values are the seeds' own figures (../shared/domain/seeds/).
+Benchmarking (F001 App 14), designation criteria (F001 paras 122-128, F000), catalogues
+(F001 App 1-2, F004), East Midlands prioritisation (F004), survey checks (F001 App 4).
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def test_centres_table_counts_are_whole_and_probabilities_percent():
                             "p_viable": [0.999]})
     t = narrative.centres_table(SimpleNamespace(by_year=by_year))
     shown = narrative.table(t).shown.iloc[0].to_dict()
-    assert shown["Mean demand"] == "504" and shown["P(all planned centres viable)"] == ">99%"
+    assert shown["Expected demand"] == "503" and shown["P(all planned centres viable)"] == ">99%"
     assert shown["Year"] == "2025"
 
 
