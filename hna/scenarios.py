@@ -235,7 +235,8 @@ def apply_scenario(service: Any, scen: str | Path | Scenario) -> Any:
             not have, or gives a value the service's validation refuses (naming the scenario
             file, ``changes[i]`` and the value).
     """
-    from hna.services import Service, _check_sources, load_service
+    from hna.service_checks import check_service_uncertainty, check_sources
+    from hna.services import Service, load_service
 
     svc = load_service(service)
     sc = load_scenario(scen)
@@ -266,9 +267,7 @@ def apply_scenario(service: Any, scen: str | Path | Scenario) -> Any:
                              field=err.field, value=err.value, hint=err.hint) from None
     new._path = svc._path
     new._scenario = sc
-    _check_sources(new, source)
-    from hna.service_uncertainty import check_service_uncertainty
-
+    check_sources(new, source)
     check_service_uncertainty(new, source)
     return new
 

@@ -29,6 +29,7 @@ import pandas as pd
 from hna.distributions import Distribution
 from hna.errors import ParameterError
 from hna.rate_draws import RateModel
+from hna.rate_projection import rate_multipliers, trend_settings
 
 # The checks of a service's ``uncertainty:`` entries live with the other service-file checks
 # (hna.service_checks, below hna.services in the import graph); re-exported here.
@@ -43,38 +44,6 @@ __all__ = [
     "describe_uncertainty",
     "needed_variants",
 ]
-
-def trend_settings(svc: Any) -> tuple[float, int, float, float | None] | None:
-    """``(central annual change %, anchor year, damping, fitted SE in %)``, or ``None``.
-
-    The anchor is ``projection.base_year``; ``last_observed`` means ``rates.reference_year``
-    (assumed change) or the last year of ``projection.history`` (fitted drift).
-    """
-    p = svc.projection
-    if p.method != "trend":
-        return None
-    if p.annual_change_percent is not None:
-        if p.base_year == "last_observed":
-            if svc.rates is None or svc.rates.reference_year is None:
-                raise ParameterError("base_year last_observed needs rates.reference_year",
-                                     source=svc._display(), field="projection.base_year")
-            anchor = int(svc.rates.reference_year)
-        else:
-            anchor = int(p.base_year)
-        return float(p.annual_change_percent), anchor, float(p.damping), None
-    from hna.incidence import trend_rates
-    from hna.rate_projection import read_history
-
-    hist = read_history(svc, ["age_band", "sex", "year", "cases", "person_years"])
-    last = int(hist["year"].max())
-    fit = trend_rates(hist, [last])
-    beta = float(fit.attrs["beta"])
-    se = float(fit.attrs.get("beta_se", np.nan))
-    anchor = last if p.base_year == "last_observed" else int(p.base_year)
-    pct = float(np.expm1(beta) * 100)
-    se_pct = float(np.exp(beta) * se * 100) if np.isfinite(se) else None
-    return pct, anchor, float(p.damping), se_pct
-
 
 def service_distributions(svc: Any, variant: str | None = None
                           ) -> tuple[dict[str, Distribution], dict[str, Any]]:
@@ -131,7 +100,6 @@ def describe_uncertainty(svc: Any, model: RateModel, vary: set[str] | None = Non
 def _exposure(svc: Any, pop: pd.DataFrame, years: list[int], variant: str,
               trend: bool, areas: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Array ``(years, cells, areas)`` of population x scope x rate x fixed multiplier."""
-    from hna.rate_projection import rate_multipliers
     from hna.services import scope_weights, service_rates
 
     rates = service_rates(svc)
