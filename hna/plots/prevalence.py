@@ -40,6 +40,8 @@ def plot_rrt_modalities(
         stock: a :func:`hna.prevalence.simulate_rrt` table (with ``modality``). With draws,
             the median of each modality across draws is stacked.
         area_code: one area; default all areas summed.
+        title: figure title (default one naming the area).
+        source: source line printed under the figure.
 
     Returns:
         The matplotlib figure.
@@ -85,6 +87,8 @@ def plot_dialysis_stations(
     Args:
         capacity: a :func:`hna.prevalence.capacity_table` table.
         area_code: one area; default all areas summed.
+        title: figure title (default one naming the area).
+        source: source line printed under the figure.
     """
     _check(capacity, ["area_code", "year", "stations"], "capacity")
     df = capacity if area_code is None else capacity[capacity["area_code"] == area_code]
