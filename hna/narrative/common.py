@@ -85,7 +85,7 @@ def column_kind(name: str, values: pd.Series) -> str:
         return "text"
     if low in _YEAR_WORDS or low.startswith("year"):
         return "year"
-    if low.startswith("p(") or "probability" in low or low.startswith("p_"):
+    if low.startswith(("p(", "probability", "p_", "share of draws")):
         return "probability"
     if pd.api.types.is_integer_dtype(values):
         return "count"

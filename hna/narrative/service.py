@@ -9,6 +9,7 @@ These functions format results computed elsewhere (``hna.demand``, ``hna.thresho
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,10 @@ __all__ = [
 def _plain(text: Any) -> str:
     """Text for reviewers: no backticks, no snake_case identifiers of tiers."""
     s = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
-    return s.replace("`", "").replace("stp_or_multi_stp", "STP or multi-STP")
+    s = s.replace("`", "").replace("stp_or_multi_stp", "STP or multi-STP")
+    for scheme, name in TIER_SCHEMES.items():
+        s = s.replace(scheme, name)
+    return re.sub(r"\b([a-z]+)_([a-z_]+)\b", lambda m: m.group(0).replace("_", " "), s)
 
 
 def _tier_word(tier: Any) -> str:
@@ -49,9 +53,8 @@ def _tier_word(tier: Any) -> str:
 
 
 def _central(r: dict) -> float:
-    """The one central value of a year's demand: the mean of draws, else the expected value."""
-    mean = r.get("mean")
-    return r["expected"] if mean is None or fmt.is_missing(mean) else mean
+    """The one central value of a year's demand: the expected value (central estimate)."""
+    return r["expected"]
 
 
 def summary_box(assessment, result=None) -> HTML:
@@ -99,7 +102,7 @@ def summary_box(assessment, result=None) -> HTML:
         ("Parameter quality", html.escape(str(h["quality"]))),
     ]
     body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    verdict = "<br>".join(html.escape(x) for x in assessment.verdict.split("\n"))
+    verdict = "<br>".join(html.escape(_plain(x)) for x in assessment.verdict.split("\n"))
     box = (
         "<div style='border:2px solid #0072B2;border-radius:6px;padding:10px 14px;"
         "background:#F3F8FC;max-width:60em'>"
@@ -107,22 +110,22 @@ def summary_box(assessment, result=None) -> HTML:
         f"{html.escape(h['footprint_name'])} ({html.escape(h['footprint'])})</h3>"
         f"<table>{body}</table><p style='margin-bottom:0'><b>Verdict.</b> {verdict}</p></div>"
     )
-    return HTML(box, assessment.verdict)
+    return HTML(box, _plain(assessment.verdict))
 
 
 def demand_table(result, area_code: str | None = None) -> pd.DataFrame:
     """Projected demand by year: population, the central value and its 95% and 80% intervals.
 
-    One central value per year (the mean of the draws, or the expected value without draws),
-    the same number the summary box and the fan chart show; counts are whole numbers.
+    One central value per year: the expected value (the central estimate, draw 0), the same
+    number the summary box, the fan chart and the footprint overview show; the intervals are
+    quantiles of the Monte Carlo draws. Counts are whole numbers.
     """
     s = result.headline(area_code)
     has_draws = "mean" in s and s["mean"].notna().any()
-    central = s["mean"] if has_draws else s["expected"]
     out = pd.DataFrame({
         "Year": s["year"].astype(int),
         "Population": s["population"].round(0).astype(int),
-        ("Central estimate (mean of draws)" if has_draws else "Expected"): central.round(0).astype(int),
+        "Expected (central estimate)": s["expected"].round(0).astype(int),
     })
     if has_draws:
         for lo, hi, lab in (("q0.025", "q0.975", "95% interval"), ("q0.1", "q0.9", "80% interval")):
@@ -136,7 +139,7 @@ def centres_table(assessment) -> pd.DataFrame:
     """Critical-mass assessment by year: centres sustainable and probability of viability."""
     t = assessment.by_year
     out = pd.DataFrame({"Year": t["year"].astype(int)})
-    out["Mean demand"] = t["mean"].fillna(t["expected"]).round(0).astype(int)
+    out["Expected demand"] = t["expected"].round(0).astype(int)
     out["Centres sustainable (mean)"] = t["centres_on_mean"].astype(int)
     if "centres_sustainable_p80" in t:
         out["Centres sustainable (80% probability)"] = t["centres_sustainable_p80"].astype("Int64")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from hna.plots.style import PALETTE, add_source, new_figure, wrap
 
@@ -45,6 +46,7 @@ def fan_chart(
         ax.axhline(value, color=PALETTE["threshold"], ls="--", lw=1, label=wrap(lab, 28))
     # The y-axis spans the intervals and the thresholds (not from 0), so the band stays visible.
     ax.margins(y=0.08)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Year")
     ax.set_ylabel(wrap(ylabel, 45))
     ax.set_title(wrap(title, 60))
