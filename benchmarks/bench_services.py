@@ -19,7 +19,7 @@ import argparse
 import statistics
 import time
 
-from hna.demand import level_demand, service_demand
+from hna.demand import level_demand
 from hna.services import list_services
 from hna.thresholds import centres_table
 
@@ -62,11 +62,6 @@ def main() -> None:
           f"(warm range {min(totals):.2f}-{max(totals):.2f}; target < {TARGET_S:.0f} s: "
           f"{'met' if med_total < TARGET_S else 'NOT met'})")
 
-    t0 = time.perf_counter()
-    service_demand("dialysis", "E54000036", years=YEARS, draws=args.draws, seed=1,
-                   model_draws="simulate")
-    print(f"dialysis, one ICB, model_draws='simulate' (full trajectories): "
-          f"{time.perf_counter() - t0:.2f} s")
 
 
 if __name__ == "__main__":
