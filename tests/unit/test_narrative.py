@@ -120,3 +120,37 @@ def test_carter_table_has_no_true_false_or_snake_case():
 def test_table_never_shows_fractional_people():
     t = narrative.table(pd.DataFrame({"population": [9116623.6], "Crude rate per 100,000": [4.567]}))
     assert t.shown.iloc[0].tolist() == ["9,116,624", "4.6"]
+
+
+def _observed():
+    from hna.bands import AGE_BANDS
+
+    rows = []
+    for code, k in (("E92000001", 1.0), ("E40000003", 3.0), ("E40000006", 1.0), ("E40000007", 0.01)):
+        for b in AGE_BANDS:
+            rows.append({"area_code": code, "age_band": b, "cases": round(20 * k),
+                         "person_years": 100_000})
+    return pd.DataFrame(rows)
+
+
+def test_dsr_comparison_marks_higher_similar_and_unreliable():
+    from hna.narrative.comparison import dsr_comparison
+
+    t = dsr_comparison(_observed(), {"E40000003": "London", "E40000006": "South West"})
+    marks = dict(zip(t["Code"], t["Compared with England"], strict=True))
+    assert marks == {"E92000001": "England (reference)", "E40000003": "Higher than England",
+                     "E40000006": "Similar to England",
+                     "E40000007": "Not compared (fewer than 10 events)"}
+    # equal band populations: the DSR is the crude rate, 20 per 100,000 in every band
+    assert t.loc[t.Code == "E92000001", "DSR per 100,000 (1 d.p.)"].item() == "20.0"
+
+
+def test_dsr_comparison_needs_england():
+    import pytest
+
+    from hna.errors import DataError
+    from hna.narrative.comparison import dsr_comparison
+
+    obs = _observed()
+    with pytest.raises(DataError):
+        dsr_comparison(obs[obs.area_code != "E92000001"])
