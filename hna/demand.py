@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from hna.bands import AGE_BAND_DTYPE, SEX_DTYPE
+from hna.checks import check_draws
 from hna.errors import DataError, ParameterError
 from hna.population import parse_years  # noqa: F401  (re-exported: hna.demand.parse_years)
 from hna.rate_projection import rate_multipliers
@@ -161,13 +162,6 @@ class DemandResult:
 # --------------------------------------------------------------------------------------------
 # Arguments
 # --------------------------------------------------------------------------------------------
-
-
-def _check_draws(draws: Any) -> int:
-    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 0:
-        raise ParameterError("draws must be a whole number >= 0", field="draws", value=draws,
-                             hint="Use e.g. 1000 (0 = expected values only)")
-    return int(draws)
 
 
 def _base_population(population: pd.DataFrame | str | Path | None) -> pd.DataFrame:
@@ -432,7 +426,7 @@ def _prepare(service: Any, opts: _Options) -> tuple[Service, list[int], int, tup
 
         svc = apply_scenario(svc, opts.scenario)
     ys = parse_years(opts.years)
-    draws = _check_draws(opts.draws)
+    draws = check_draws(opts.draws)
     qs = check_quantiles(opts.quantiles)
     seed_sequence(opts.seed)  # validates the seed
     variant = opts.variant

@@ -41,6 +41,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from hna.checks import check_positive
 from hna.errors import ParameterError
 from hna.parameters import PARAMETERS_DIR, StrictModel, read_parameter_file
 
@@ -230,18 +231,6 @@ class TierResult:
         return asdict(self)
 
 
-def _check_population(population: Any, name: str = "population") -> float:
-    try:
-        p = float(population)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            "must be a number of people", field=name, value=population
-        ) from None
-    if not math.isfinite(p) or p <= 0:
-        raise ParameterError("must be a positive, finite number of people", field=name, value=population)
-    return p
-
-
 def _in_band(p: float, band: Band, edges: str) -> bool:
     if edges == "lower_inclusive":
         return band.lower <= p < band.upper_or_inf
@@ -299,7 +288,7 @@ def classify_population(
         neighbouring tiers for gaps, and the near-edge flag.
     """
     cfg = _config(config)
-    p = _check_population(population)
+    p = check_positive(population, "population")
     name, sch = _resolve_scheme(scheme, cfg)
     rule = _check_edges(edges or cfg.edges)
     tol = cfg.near_edge_tolerance if near_edge_tolerance is None else float(near_edge_tolerance)
@@ -464,7 +453,7 @@ def carter_rules(
     rule_edges = _check_edges(edges or tcfg.edges)
     rows: list[dict[str, Any]] = []
     if planning_population is not None:
-        p = _check_population(planning_population, "planning_population")
+        p = check_positive(planning_population, "planning_population")
         fired = above_boundary(p, cfg.specialised_min_population, rule_edges)
         at_least = "at least" if rule_edges == "lower_inclusive" else "more than"
         rows.append({
@@ -574,7 +563,7 @@ def service_tiers(
     svc = load_service(service)
     names = list(schemes) if schemes is not None else list(svc.tiers.schemes)
     rule = edges if edges is not None else svc.tiers.edges
-    p = _check_population(min_planning_population, "min_planning_population")
+    p = check_positive(min_planning_population, "min_planning_population")
     return tier_for_service(p, names, edges=rule)
 
 

@@ -37,6 +37,7 @@ from hna.catchments import (
     travel_summary,
     weighted_quantile,
 )
+from hna.checks import check_number
 from hna.designation.aggregate import AUTO_AGGREGATE_AREAS, reassign, zones
 from hna.designation.milp import _diagnose, _precheck, _Problem, _solve
 from hna.designation.result import (
@@ -50,18 +51,6 @@ from hna.geography.tables import as_demand, as_sites
 from hna.geography.travel import TravelModel, travel_minutes, travel_source
 
 __all__ = ["designate", "compare_k"]
-
-
-def _check_number(value, name: str, *, minimum: float = 0.0, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError("must be a number", field=name, value=value) from None
-    if not np.isfinite(v) or v < minimum:
-        raise ParameterError(f"must be a finite number >= {minimum:g}", field=name, value=value)
-    return v
 
 
 def _draws_matrix(draws: pd.DataFrame, areas: pd.Series) -> pd.DataFrame:
@@ -334,9 +323,10 @@ def designate(  # noqa: PLR0913 - public keyword options kept from the single-mo
     if isinstance(k, bool) or not float(k).is_integer() or int(k) < 1:
         raise ParameterError("k must be a positive whole number of centres", field="k", value=k)
     k = int(k)
-    m = _check_number(min_cases_per_centre, "min_cases_per_centre")
-    t_max = _check_number(max_travel, "max_travel", allow_none=True)
-    cap = _check_number(max_cases_per_centre, "max_cases_per_centre", allow_none=True)
+    m = check_number(min_cases_per_centre, "min_cases_per_centre", minimum=0.0)
+    t_max = check_number(max_travel, "max_travel", minimum=0.0, allow_none=True)
+    cap = check_number(max_cases_per_centre, "max_cases_per_centre", minimum=0.0,
+                       allow_none=True)
     if cap is not None and cap < m:
         raise ParameterError("the maximum caseload is below the minimum",
                              field="max_cases_per_centre", value=cap)
