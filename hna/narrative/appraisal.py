@@ -93,15 +93,16 @@ def report_table(appraisal: Any, name: str) -> pd.DataFrame:
                       for v, p, nc in zip(df[c], price, no_cost, strict=True)]
         elif c in _LABELS or out[c].map(lambda v: isinstance(v, list | tuple)).any():
             out[c] = out[c].map(_label)
-        elif pd.api.types.is_object_dtype(out[c]):
+        elif pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(lambda v: "" if fmt.is_missing(v) else (
                 _PATH.sub("", v) if isinstance(v, str) else v))
         if isinstance(out[c].dtype, pd.BooleanDtype):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
         if isinstance(out[c].dtype, pd.Int64Dtype):
             out[c] = out[c].astype(float)
-    if "service" in out.columns and "service_name" in df.columns:
-        out["service"] = df["service_name"]
+    names = dict(zip(appraisal.demand["service"], appraisal.demand["service_name"], strict=True))
+    if "service" in out.columns:
+        out["service"] = out["service"].map(lambda v: names.get(v, v))
     return out.rename(columns={c: _HEADERS.get(c, fmt.humanise(c)) for c in out.columns})
 
 
