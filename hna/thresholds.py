@@ -320,6 +320,24 @@ def assess(  # noqa: PLR0913 - documented notebook API; settings are keyword-onl
     return _assess(result, svc, area, (now, horizon), national, plan, edges)
 
 
+def _at(table: pd.DataFrame, year: int, lcol: str) -> dict[str, Any]:
+    """The headline figures of one year of the centres table."""
+    r = table[table["year"] == year].iloc[0]
+    out = {"year": year, "population": float(r["population"]),
+           "expected": float(r["expected"]), "mean": float(r["mean"]),
+           "centres_on_mean": int(r["centres_on_mean"]),
+           "caseload_per_centre": float(r["caseload_per_centre"])}
+    for q in ("q0.025", "q0.1", "q0.5", "q0.9", "q0.975"):
+        if q in r and pd.notna(r[q]):
+            out[q] = float(r[q])
+    if "p_viable" in r and pd.notna(r["p_viable"]):
+        out["p_viable"] = float(r["p_viable"])
+        out["expected_smallest_caseload"] = float(r["expected_smallest_caseload"])
+    if lcol in r and pd.notna(r[lcol]):
+        out[lcol] = int(r[lcol])
+    return out
+
+
 def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: Any,
             plan: _Plan, edges: str | None) -> Assessment:
     from hna.tiers import carter_rules
@@ -355,22 +373,6 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
     carter = carter_rules(plan_pop, national_now)
     s = _shares(n_centres, plan.shares)
 
-    def at(year: int) -> dict[str, Any]:
-        r = table[table["year"] == year].iloc[0]
-        out = {"year": year, "population": float(r["population"]),
-               "expected": float(r["expected"]), "mean": float(r["mean"]),
-               "centres_on_mean": int(r["centres_on_mean"]),
-               "caseload_per_centre": float(r["caseload_per_centre"])}
-        for q in ("q0.025", "q0.1", "q0.5", "q0.9", "q0.975"):
-            if q in r and pd.notna(r[q]):
-                out[q] = float(r[q])
-        if "p_viable" in r and pd.notna(r["p_viable"]):
-            out["p_viable"] = float(r["p_viable"])
-            out["expected_smallest_caseload"] = float(r["expected_smallest_caseload"])
-        if lcol in r and pd.notna(r[lcol]):
-            out[lcol] = int(r[lcol])
-        return out
-
     first_mean = first_year(table["year"], table["mean"], m / s.min())
     first_p = (first_year(table["year"], table["p_viable"], plan.confidence)
                if has_draws else None)
@@ -391,7 +393,7 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
         "centres_label": f"centres sustainable with {plan.level:.0%} probability",
         "centres_on_mean_label": "arithmetic centres: floor(mean demand / minimum)",
         "demand_needed": m / s.min(),
-        "now": at(now), "horizon": at(horizon),
+        "now": _at(table, now, lcol), "horizon": _at(table, horizon, lcol),
         "first_year_mean_reaches": first_mean,
         f"first_year_p_viable_{plan.confidence:g}": first_p,
         "england_crude_per_100k": eng_crude * 1e5,

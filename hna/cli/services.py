@@ -62,7 +62,7 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
     """
     try:
         from hna.demand import service_demand
-        from hna.report_io import check_format, emit, render_table
+        from hna.report_io import check_format, emit
         from hna.thresholds import assess
 
         check_format(fmt)
@@ -94,33 +94,39 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
             table = stations_columns(table)  # dialysis: stations on the mean and upper 95%
         table = table.rename(columns={"mean": f"mean_{result.value}",
                                       "expected": f"expected_{result.value}"})
-        if fmt == "table":
-            table = table.drop(columns=["area_code", "name"])
-            if draws == 0:
-                table = table.drop(columns=[c for c in table.columns if c.startswith("q")])
-            head = (f"{result.service.name}: {result.service.measure} in "
-                    f"{a.headline['footprint_name']} ({a.headline['footprint']})\n\n")
-            meta = result.meta
-            scen = f"Scenario: {meta['scenario_name']} ({meta['scenario']}).\n" if meta.get(
-                "scenario") else ""
-            foot = (f"\n{a.verdict}\n\n{scen}Seed {meta['seed']}, {meta['draws']} draws; "
-                    f"parameter hash {meta['parameter_hash'][:12]}; {meta['projection']}.\n")
-            text = head + render_table(table, "table") + foot
-        else:
-            for scheme, tier in a.headline["tiers"].items():
-                table[f"tier_{scheme}"] = tier
-            table["planning_population"] = round(a.headline["planning_population"])
-            table["minimum_per_centre"] = a.headline["minimum_per_centre"]
-            table["scenario"] = result.meta.get("scenario")
-            table["interval_includes"] = "; ".join(
-                x.split(":")[0] for x in result.meta.get("interval_includes", []))
-            table["seed"] = result.meta["seed"]
-            table["draws"] = result.meta["draws"]
-            table["parameter_hash"] = result.meta["parameter_hash"]
-            text = render_table(table, fmt)
+        text = _project_text(table, result, a, fmt, draws)
         emit(text, output)
     except HnaError as exc:
         fail(exc)
+
+
+def _project_text(table, result, a, fmt: str, draws: int) -> str:
+    """The ``hna project`` output: a table with the verdict, or csv/json records."""
+    from hna.report_io import render_table
+
+    meta = result.meta
+    if fmt == "table":
+        table = table.drop(columns=["area_code", "name"])
+        if draws == 0:
+            table = table.drop(columns=[c for c in table.columns if c.startswith("q")])
+        head = (f"{result.service.name}: {result.service.measure} in "
+                f"{a.headline['footprint_name']} ({a.headline['footprint']})\n\n")
+        scen = (f"Scenario: {meta['scenario_name']} ({meta['scenario']}).\n"
+                if meta.get("scenario") else "")
+        foot = (f"\n{a.verdict}\n\n{scen}Seed {meta['seed']}, {meta['draws']} draws; "
+                f"parameter hash {meta['parameter_hash'][:12]}; {meta['projection']}.\n")
+        return head + render_table(table, "table") + foot
+    for scheme, tier in a.headline["tiers"].items():
+        table[f"tier_{scheme}"] = tier
+    table["planning_population"] = round(a.headline["planning_population"])
+    table["minimum_per_centre"] = a.headline["minimum_per_centre"]
+    table["scenario"] = meta.get("scenario")
+    table["interval_includes"] = "; ".join(
+        x.split(":")[0] for x in meta.get("interval_includes", []))
+    table["seed"] = meta["seed"]
+    table["draws"] = meta["draws"]
+    table["parameter_hash"] = meta["parameter_hash"]
+    return render_table(table, fmt)
 
 
 @services_app.command("list")

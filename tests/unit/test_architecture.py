@@ -36,8 +36,6 @@ FUNCTION_ALLOWLIST: dict[str, str] = {
         "composer being cut down by helper H (issue 10: receives national demand)",
     "hna.cli.run:run":
         "typer command with many documented options (the options are most of its lines)",
-    "hna.cli.services:project_cmd":
-        "typer command with many documented options (the options are most of its lines)",
     "hna.designation.solve:designate":
         "MILP set-up and solution in one documented function; helper C owns the split",
     "hna.finance.risk_sharing:commissioner_shares":
@@ -66,8 +64,6 @@ FUNCTION_ALLOWLIST: dict[str, str] = {
         "figure with legend, labels and source note (helper D)",
     "hna.prevalence.simulate:simulate_rrt_arrays":
         "vectorised stock-and-flow step loop (helper B)",
-    "hna.thresholds:_assess":
-        "viability assessment being reshaped by helper F",
     "hna.tiers:classify_population":
         "tier classification across schemes (helper H)",
     "hna.tiers:carter_rules":
