@@ -217,6 +217,8 @@ register_kind("tiers", {"schemes", "carter_rules"}, _tiers,
               description="tier schemes (parameters/tiers.yaml)")
 register_kind("model", {"initial_prevalence", "mortality", "transplantation"}, _model,
               description="the renal replacement therapy model (parameters/models/)")
+register_kind("model_variant", {"extends", "changes"}, _model,
+              description="a scenario variant of the RRT model (extends: + changes:)")
 register_kind("scenario", {"id", "services"}, _scenario, excludes={"kind"},
               description="a scenario (parameters/scenarios/)")
 register_kind("segmentation", {"factors", "cutoffs"}, _segmentation,

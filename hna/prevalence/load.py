@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from hna.prevalence.ensemble import check_model_uncertainty
 from hna.prevalence.parameters import (
     DEFAULT_PARAMETER_FILE,
     RRTParameters,
+    _Change,
 )
 from hna.prevalence.transitions import (
     _entry_by_group,
@@ -70,5 +72,57 @@ def load_rrt_parameters(path: str | os.PathLike[str] | None = None) -> RRTParame
     file = Path(path) if path is not None else DEFAULT_PARAMETER_FILE
     data = read_yaml(file, missing_hint=(
         "Pass the path of renal_replacement_therapy.yaml (it lives in parameters/models/)"))
+    if isinstance(data, Mapping) and "extends" in data:
+        data = _extended(file, data)
     return rrt_parameters_from_mapping(data, source=str(file))
+
+
+def _extended(file: Path, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A model file written as ``extends: <base file>`` plus ``changes:`` (a scenario variant).
+
+    Each change ``{set: dotted.key, value, source | assumption}`` replaces one value of the
+    base (its parent block must exist); the change's citation is appended to the note of the
+    nearest enclosing ``source`` so every changed figure stays cited.
+    """
+    extra = sorted(set(data) - {"extends", "description", "changes"})
+    if extra:
+        raise ParameterError("an 'extends' model file may only give description and changes",
+                             source=str(file), field=extra[0])
+    base_file = (file.parent / str(data["extends"])).resolve()
+    base = read_yaml(base_file, missing_hint="'extends' is relative to this file")
+    if "extends" in base:
+        raise ParameterError("a base model file cannot itself extend another", source=str(file),
+                             field="extends", value=str(data["extends"]))
+    out = copy.deepcopy(dict(base))
+    if "description" in data:
+        out["description"] = data["description"]
+    for i, raw in enumerate(data.get("changes") or []):
+        try:
+            ch = _Change.model_validate(raw)
+        except ValidationError as exc:
+            raise validation_error(exc, str(file), _Change) from None
+        _apply_change(out, ch, str(file), f"changes[{i}]")
+    return out
+
+
+def _apply_change(data: dict[str, Any], ch: Any, source: str, field: str) -> None:
+    parts = ch.set.split(".")
+    node: Any = data
+    cited = None
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            raise ParameterError("the base model file has no such key", source=source,
+                                 field=f"{field}.set", value=".".join(parts[:depth + 1]))
+        node = node[part]
+        if isinstance(node, dict) and isinstance(node.get("source"), dict):
+            cited = node["source"]
+    if not isinstance(node, dict):
+        raise ParameterError("not a block", source=source, field=f"{field}.set", value=ch.set)
+    node[parts[-1]] = copy.deepcopy(ch.value)
+    why = ch.assumption or (ch.source.cite() if ch.source else "")
+    if isinstance(node[parts[-1]], dict) and "source" not in node[parts[-1]] and cited is None:
+        node[parts[-1]]["source"] = {"publisher": "hna scenario", "title": why[:200],
+                                     "year": 2026, "kind": "assumption", "note": why}
+    elif cited is not None:
+        cited["note"] = (str(cited.get("note") or "") + f" Changed by a scenario file: {why}").strip()
 

@@ -188,11 +188,24 @@ class _Mortality(StrictModel):
     scale: _Scale
 
 
+class _Improvement(StrictModel):
+    """A step change in transplant rates from ``from_year`` on (scenarios)."""
+
+    factor: Annotated[float, Field(gt=0.0, le=5.0)]
+    from_year: int
+    source: Source
+
+    def at(self, year: int) -> float:
+        """The factor in force in ``year``."""
+        return self.factor if year >= self.from_year else 1.0
+
+
 class _Transplantation(StrictModel):
     rate: _ByAgeGroup
     modality_ratio: _ByDialysisModality
     trend: _Trend
     scale: _Scale
+    improvement: _Improvement | None = None
 
 
 class _GraftFailure(StrictModel):
@@ -322,6 +335,21 @@ class _Calibration(StrictModel):
     population_totals: list[_PopulationTotal] = Field(min_length=2)
     prevalence_targets: list[_PrevalenceTarget]
     modality_targets: list[_ModalityTarget]
+
+
+class _Change(StrictModel):
+    """One change of an ``extends:`` model file: a dotted key, its new value and why."""
+
+    set: str = Field(min_length=1)
+    value: Any
+    source: Source | None = None
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _cited(self) -> _Change:
+        if (self.source is None) == (self.assumption is None):
+            raise ValueError("give exactly one of 'source' or 'assumption'")
+        return self
 
 
 class RRTParameters(StrictModel):

@@ -70,6 +70,8 @@ def transition_matrices(
     t_scale = params.transplantation.scale.value if transplant_scale is None else transplant_scale
     m_factor = m_scale * params.mortality.trend.factor(year)
     t_factor = t_scale * params.transplantation.trend.factor(year)
+    if params.transplantation.improvement is not None:
+        t_factor *= params.transplantation.improvement.at(year)
     dial = _group_values(params, params.mortality.dialysis.values) * m_factor
     txm = _group_values(params, params.mortality.transplant.values) * m_factor
     tr = _group_values(params, params.transplantation.rate.values) * t_factor

@@ -166,3 +166,26 @@ def test_incidence_trend_in_the_file_is_the_scripted_fit(params):
     change, se = mod.fit()
     assert params.projection.incidence_change_percent == pytest.approx(change, abs=0.005)
     assert se == pytest.approx(0.34, abs=0.005)
+
+
+def test_variant_model_file_changes_one_cited_value(params, tmp_path):
+    from hna.prevalence import DEFAULT_PARAMETER_FILE
+
+    v = load_rrt_parameters(DEFAULT_PARAMETER_FILE.parent
+                            / "renal_replacement_therapy_more_transplants.yaml")
+    assert v.transplantation.improvement.factor == 1.2
+    assert v.transplantation.improvement.source.kind == "assumption"
+    # transplant probabilities x1.2 from 2025 on, unchanged before
+    from hna.prevalence import transition_matrices
+
+    for year, f in ((2024, 1.0), (2025, 1.2)):
+        base = transition_matrices(params, year)[:, 0, 3]
+        var = transition_matrices(v, year)[:, 0, 3]
+        np.testing.assert_allclose(var, base * f)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {DEFAULT_PARAMETER_FILE}\nchanges:\n"
+                   "  - {set: transplantation.nosuch.value, value: 1, assumption: x}\n",
+                   encoding="utf-8")
+    with pytest.raises(ParameterError) as err:
+        load_rrt_parameters(bad)
+    assert err.value.field == "changes[0].set"
