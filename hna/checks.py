@@ -2,7 +2,7 @@
 
 Each checker returns the value in its canonical Python type (``float`` or ``int``) or raises one
 :class:`hna.errors.ParameterError` naming the argument (``field``), the value and what to do.
-Booleans are never accepted as numbers. ``source`` names the file or table an argument came from,
+Booleans and text are never accepted as numbers. ``source`` names the file or table an argument came from,
 when it came from one.
 """
 
@@ -29,9 +29,12 @@ __all__ = [
 
 
 def _as_float(value: Any, field: str, source: str | None) -> float:
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         raise ParameterError("must be a number, not true/false", field=field, value=value,
                              source=source)
+    if isinstance(value, str | bytes):
+        raise ParameterError("must be a number, not text", field=field, value=value,
+                             source=source, hint="Pass 100000, not '100000'")
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from hna.checks import check_positive
 from hna.errors import DataError, ParameterError
 
 _PAIR = (0.95, 0.998)
@@ -76,14 +77,7 @@ def _parse_confidence(confidence: Any) -> _Conf:
 
 
 def _parse_multiplier(multiplier: Any, field: str = "multiplier") -> float:
-    if isinstance(multiplier, (bool, np.bool_)) or not isinstance(multiplier, Real):
-        raise ParameterError(f"{field} must be a positive number", field=field,
-                             value=multiplier, hint="e.g. 100000 for a rate per 100,000")
-    m = float(multiplier)
-    if not math.isfinite(m) or m <= 0:
-        raise ParameterError(f"{field} must be a positive number", field=field,
-                             value=multiplier, hint="e.g. 100000 for a rate per 100,000")
-    return m
+    return check_positive(multiplier, field, hint="e.g. 100000 for a rate per 100,000")
 
 
 def _fmt_number(m: float) -> str:

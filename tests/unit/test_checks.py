@@ -20,7 +20,7 @@ from hna.checks import (
 from hna.errors import ParameterError
 
 
-@pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan, "x", None, True])
+@pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan, "x", "3", None, True, np.True_])
 def test_check_positive_refuses(bad):
     with pytest.raises(ParameterError) as info:
         check_positive(bad, "minimum")
