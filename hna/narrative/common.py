@@ -52,9 +52,9 @@ TABLE_CSS = (
     "<style>.hna-table{border-collapse:collapse;margin:0.4em 0 0.2em 0;font-size:0.92em;"
     "max-width:100%;table-layout:auto}"
     ".hna-table caption{caption-side:top;font-weight:bold;text-align:left;padding:2px 0}"
-    ".hna-table th,.hna-table td{padding:2px 8px;text-align:left;vertical-align:top;"
-    "border-bottom:1px solid #ddd;overflow-wrap:break-word;max-width:36em}"
-    ".hna-table td.num{text-align:right;white-space:nowrap}"
+    "table.hna-table th,table.hna-table td{padding:2px 8px;text-align:left !important;"
+    "vertical-align:top;border-bottom:1px solid #ddd;overflow-wrap:break-word;max-width:36em}"
+    "table.hna-table td.num{text-align:right !important;white-space:nowrap}"
     ".hna-csv{font-size:0.85em;margin:0 0 1em 0}</style>"
 )
 

@@ -18,6 +18,8 @@ import pandas as pd
 from hna import formatting as fmt
 from hna.narrative.common import HTML
 
+#: Model measures in words.
+_MEASURES = {"ichd": "in-centre haemodialysis patients", "rrt": "patients on renal replacement therapy"}
 #: Names of the tier schemes for people.
 TIER_SCHEMES = {"emscg_2009": "East Midlands SCG (2009)", "dh_2003": "Department of Health (2003)",
                 "stp_2016": "NHS England STP footprints (2016)"}
@@ -218,7 +220,9 @@ def assumptions_table(service) -> pd.DataFrame:
                            else f"file {r.file}")
         rows.append(("Rates", how, cite(r.source)))
     if service.model is not None:
-        rows.append(("Model", f"{service.model.path} (measure: {service.model.measure})",
+        model = str(service.model.path).replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        rows.append(("Model", f"{model.replace('_', ' ')} model (measure: "
+                     f"{_MEASURES.get(service.model.measure, service.model.measure)})",
                      cite(service.model.source)))
     p = service.projection
     proj = p.method
@@ -234,14 +238,19 @@ def assumptions_table(service) -> pd.DataFrame:
                      cite(c.source)))
     rows.append(("Population", "ONS mid-2020 estimates projected with national age-sex growth "
                  "(ONS 2020-based interim NPP)", "ONS (Open Government Licence v3.0)"))
-    return pd.DataFrame(rows, columns=["Assumption", "Value", "Source"])
+    out = pd.DataFrame(rows, columns=["Assumption", "Value", "Source"])
+    return out.map(_plain)
 
 
 def sources_table(service) -> pd.DataFrame:
     """Every source listed in the service file."""
-    rows = [{"Id": s.id, "Publisher": s.publisher, "Title": s.title, "Section": s.section or "",
+    rows = [{"Publisher": s.publisher, "Title": s.title, "Section": s.section or "",
              "Year": s.year, "Note": s.note or ""} for s in service.sources]
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    for col in ("Publisher", "Title", "Section", "Note"):
+        if col in out:
+            out[col] = out[col].map(_plain)
+    return out
 
 
 def provenance_table(meta: dict[str, Any], **extra: Any) -> pd.DataFrame:
