@@ -115,25 +115,19 @@ def dsr(  # noqa: PLR0913 - the arguments of PHEindicatormethods' calculate_dsr
     call = validate_call(fname, data, confidence=confidence, multiplier=multiplier, by=by,
                          reserved=reserved, missing=missing, accepts=frozenset({"zero"}))
     x = _numeric(data, count, "count", fname, allow_na=call.missing == "zero")
-    x = np.nan_to_num(x, nan=0.0)
-    n = _numeric(data, population, "population", fname, positive=True)
-    w, bcodes, labels = _standard(data, standard, std_is_column, band, fname)
+    cols = {"x": np.nan_to_num(x, nan=0.0),
+            "n": _numeric(data, population, "population", fname, positive=True)}
+    cols["w"], bcodes, labels = _standard(data, standard, std_is_column, band, fname)
     codes, keys = _groups(data, call.by)
     if event_frequency is None:
         _check_complete(codes, bcodes, keys, labels, band, fname)
-        sums = _independent(codes, x, n, w, len(keys))
+        sums = _independent(codes, cols["x"], cols["n"], cols["w"], len(keys))
         method = "Dobson"
     else:
-        f = _numeric(data, event_frequency, "event_frequency", fname, positive=True)
-        cols = {"x": x, "n": n, "w": w, "f": f}
+        cols["f"] = _numeric(data, event_frequency, "event_frequency", fname, positive=True)
         sums = _non_independent(codes, bcodes, keys, labels, cols, band, fname)
         method = "Dobson, with confidence adjusted for non-independent events"
-    if (sums["sum_w"] <= 0).any():
-        g = int(np.flatnonzero(sums["sum_w"] <= 0)[0])
-        raise DataError(f"standard population sums to zero in {_describe_group(keys, g)}",
-                        source=f"{fname}() data", field=str(standard),
-                        hint="standard weights must not all be zero")
-    return _dobson(keys, sums, call, method)
+    return _dobson(keys, sums, call, method, str(standard))
 
 
 def _standard(data: pd.DataFrame, standard: Any, std_is_column: bool, band: str,
@@ -213,9 +207,14 @@ def _non_independent(codes: np.ndarray, bcodes: np.ndarray, keys: pd.DataFrame,
     }
 
 
-def _dobson(keys: pd.DataFrame, sums: dict[str, np.ndarray], call: Call,
-            method: str) -> pd.DataFrame:
+def _dobson(keys: pd.DataFrame, sums: dict[str, np.ndarray], call: Call, method: str,
+            standard: str) -> pd.DataFrame:
     """Value and Dobson limits from the group sums; NA when the total count is below 10."""
+    if (sums["sum_w"] <= 0).any():
+        g = int(np.flatnonzero(sums["sum_w"] <= 0)[0])
+        raise DataError(f"standard population sums to zero in {_describe_group(keys, g)}",
+                        source="dsr() data", field=standard,
+                        hint="standard weights must not all be zero")
     mult, obs = call.mult, sums["obs"]
     value = sums["weighted"] / sums["sum_w"] * mult
     publish = obs >= DSR_MIN_COUNT
