@@ -22,13 +22,14 @@ from typing import Any
 import pandas as pd
 
 from hna import formatting as fmt
+from hna.codes import ENGLAND
 from hna.errors import DataError
 
 __all__ = ["existing_centres", "reality_check_table", "reality_check_text", "reality_check_report",
            "ENGLAND_CODE"]
 
 #: The footprint a reality check applies to (national reports only).
-ENGLAND_CODE = "E92000001"
+ENGLAND_CODE = ENGLAND  # re-exported name; the code lives in hna.codes
 _TABLE = Path(__file__).resolve().parents[1] / "data" / "sarcoma" / "existing_centres.csv"
 _NEED = ["service", "centres", "what", "publisher", "title", "section", "year"]
 
