@@ -91,3 +91,16 @@ def test_footprint_overview_runs(tmp_path):
     h = _run("footprint_overview.ipynb", tmp_path, level="nhs_region",
              services=["soft_tissue_sarcoma", "dialysis"], years_start=2025, years_end=2030)
     assert h["footprints"] == 7 and h["pairs"] == 14
+
+
+@pytest.mark.slow
+def test_footprint_overview_keeps_england_apart_from_an_explicit_list(tmp_path):
+    from hna.thresholds import overview
+
+    regions = ["E40000003", "E40000005", "E40000006", "E40000007", "E40000010", "E40000011",
+               "E40000012"]
+    h = _run("footprint_overview.ipynb", tmp_path, services=["soft_tissue_sarcoma"],
+             footprints=["E92000001", *regions], years_start=2025, years_end=2030)
+    england = overview(["soft_tissue_sarcoma"], footprints=["E92000001"], years=[2025, 2030])
+    assert h["footprints"] == 7 and h["pairs"] == 7  # England is not counted as a footprint
+    assert h["england_soft_tissue_sarcoma_2025"] == round(england["demand_now"].item())
