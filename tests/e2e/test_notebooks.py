@@ -1,5 +1,6 @@
-"""Report notebooks: committed without outputs, one JSON-typed parameters cell, no modelling
-logic, and they execute end to end.
+"""Report notebooks: committed without outputs, one parameters cell, and they run.
+
+One JSON-typed parameters cell, no modelling logic, and they execute end to end.
 """
 
 from __future__ import annotations
