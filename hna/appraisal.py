@@ -24,8 +24,9 @@ Choices made here (documented in ``docs/appraisal.md``):
 - Minimum planning population = critical mass / England crude rate
   (:func:`hna.thresholds.planning_population`).
 - Base-year spend per service, in order: ``base_spend`` passed in; footprint demand x the
-  service's unit cost; the East Midlands 2008/09 spend line per head x footprint population
-  (``parameters/appraisal/base_spend.yaml``); otherwise the service is kept in every table and
+  service's unit cost; a cited cost per case in ``parameters/appraisal/base_spend.yaml``
+  (``unit_costs``); the East Midlands 2008/09 spend line per head x footprint population (the
+  same file's ``lines``); otherwise the service is kept in every table and
   marked "no cost". Money is GBP at the stated price year, not inflated.
 - The QIPP plan starts the year after ``year`` and runs to ``horizon`` (F003 defaults).
 """
@@ -299,6 +300,11 @@ def _base_rows(ids: list[str], svcs: dict, spend_given: dict, d0: dict[str, floa
                          "price_year": svc.cost.price_year,
                          "basis": (f"footprint demand x unit cost GBP {svc.cost.gbp:,.0f} per "
                                    f"{svc.cost.per.replace('_', '-')} ({svc.cost.price_year})")})
+        elif sid in bmap.unit_costs:
+            uc = bmap.unit_costs[sid]
+            rows.append({"service": sid, "spend": d0[sid] * uc.gbp, "price_year": uc.price_year,
+                         "basis": (f"footprint demand x GBP {uc.gbp:,.0f} per {uc.per} "
+                                   f"({uc.price_year}, {uc.kind}: {uc.note.split('.')[0]})")})
         elif sid in bmap.lines:
             ln = bmap.lines[sid]
             per_head = float(lines.loc[ln.line]) * 1000 / bmap.population
@@ -402,6 +408,10 @@ def _provenance(fp: Any, ids: list[str], svcs: dict, cfgs: dict[str, Any], setti
             sources.append({"topic": f"{sid}: cost GBP {svc.cost.gbp:,.0f} per {svc.cost.per} "
                                      f"({svc.cost.price_year} prices)",
                             "source": svc.cite(svc.cost.source)})
+    for sid, uc in cfgs["base_spend"].unit_costs.items():
+        if sid in ids and svcs[sid].cost is None:
+            sources.append({"topic": f"{sid}: cost GBP {uc.gbp:,.0f} per {uc.per} ({uc.kind})",
+                            "source": f"{uc.source}; {uc.note}"})
     phash = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
     return build_meta(
         footprint=fp, seed=settings["seed"], draws=settings["draws"], parameter_hash=phash,

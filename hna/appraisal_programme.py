@@ -31,6 +31,15 @@ class _SpendLine(StrictModel):
     note: str
 
 
+class _UnitCost(StrictModel):
+    gbp: float
+    per: str
+    price_year: str
+    kind: str
+    source: str
+    note: str
+
+
 class BaseSpendMap(StrictModel):
     """Contents of ``parameters/appraisal/base_spend.yaml``."""
 
@@ -39,6 +48,7 @@ class BaseSpendMap(StrictModel):
     population_source: str
     price_year: str
     lines: dict[str, _SpendLine]
+    unit_costs: dict[str, _UnitCost] = {}
 
 
 # --------------------------------------------------------------------------------------------

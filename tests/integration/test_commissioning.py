@@ -241,13 +241,13 @@ def test_without_qipp_spend_is_do_nothing():
 
 
 def test_no_service_with_a_cost_keeps_the_service_marked_and_null_headline():
-    a = _appraise(EAST_MIDLANDS, services=["soft_tissue_sarcoma"])
+    a = _appraise(EAST_MIDLANDS, services=["bone_sarcoma"])
     assert len(a.finance) == 6 and a.finance["spend"].isna().all()
     assert a.finance["spend_basis"].str.startswith("no cost").all()
     assert a.finance_total.empty and a.waterfall.empty
     h = a.headline()
     assert h["do_nothing_spend_horizon"] is None
-    assert h["services_without_cost"] == ["soft_tissue_sarcoma"]
+    assert h["services_without_cost"] == ["bone_sarcoma"]
 
 
 # ------------------------------------------------------------------------------ draws
@@ -373,12 +373,20 @@ def test_every_table_is_filled_in_the_default_appraisal(em):
 
 
 def test_service_without_a_cost_is_marked_in_every_money_table(em):
-    fin = em.finance[em.finance["service"] == "soft_tissue_sarcoma"]
+    fin = em.finance[em.finance["service"] == "bone_sarcoma"]
     assert len(fin) == 6 and fin["spend"].isna().all()
     assert fin["spend_basis"].str.startswith("no cost").all()
-    assert "soft_tissue_sarcoma" in em.finance_total["services_without_cost"].iloc[0]
+    assert "bone_sarcoma" in em.finance_total["services_without_cost"].iloc[0]
     seg = em.segmentation.set_index("service")
-    assert "no cost" in seg.loc["soft_tissue_sarcoma", "note"]
+    assert "no cost" in seg.loc["bone_sarcoma", "note"]
+
+
+def test_sarcoma_cost_per_case_from_the_cited_study(em):
+    f = em.finance[(em.finance["service"] == "soft_tissue_sarcoma") & (em.finance["year"] == 2025)]
+    d0 = em.demand.set_index(["service", "year"]).loc[("soft_tissue_sarcoma", 2025),
+                                                      "footprint_demand"]
+    assert f["base_spend"].iloc[0] == pytest.approx(d0 * 14711)
+    assert "per case" in f["spend_basis"].iloc[0] and "derived" in f["spend_basis"].iloc[0]
 
 
 def test_base_spend_from_the_f004_renal_line_when_no_unit_cost(tmp_path, monkeypatch):

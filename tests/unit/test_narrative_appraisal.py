@@ -9,7 +9,7 @@ import pytest
 from hna.appraisal import TABLES, appraisal_demand, appraise_footprint
 from hna.narrative import appraisal as report
 
-SERVICES = ["haemophilia", "soft_tissue_sarcoma"]
+SERVICES = ["haemophilia", "bone_sarcoma"]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_money_is_formatted_with_price_year_and_no_cost_is_marked(a):
 def test_answer_states_population_tiers_and_missing_costs(a):
     text = report.answer(a)
     assert "East Midlands" in text and "regional" in text
-    assert "No cost for soft_tissue_sarcoma" in text
+    assert "No cost for bone_sarcoma" in text
 
 
 def test_inferred_note_names_the_inferred_scheme_and_segmentation(a):
