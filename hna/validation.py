@@ -201,6 +201,34 @@ def _risk_sharing(path: Path) -> str:
     return "risk-sharing settings"
 
 
+def _benchmarking(path: Path) -> str:
+    from hna.frameworks import load_benchmarking
+
+    load_benchmarking(path)
+    return "appraisal framework: benchmarking measures"
+
+
+def _catalogues(path: Path) -> str:
+    from hna.frameworks import load_catalogues
+
+    load_catalogues(path)
+    return "appraisal framework: service catalogues"
+
+
+def _designation_criteria(path: Path) -> str:
+    from hna.frameworks import load_designation_criteria
+
+    load_designation_criteria(path)
+    return "appraisal framework: designation criteria"
+
+
+def _base_spend(path: Path) -> str:
+    from hna.appraisal_programme import BaseSpendMap
+
+    read_parameter_file(path, BaseSpendMap, source=display_path(path))
+    return "appraisal base spend (F004 lines, unit costs)"
+
+
 def _sites(path: Path) -> str:
     from hna.geography.sites import ServiceSites
 
@@ -231,5 +259,13 @@ register_kind("fitness_for_purpose", {"dimensions", "ratings"}, _fitness,
               description="the fitness-for-purpose framework (parameters/appraisal/)")
 register_kind("risk_sharing", {"voting_rules", "pooled_budget"}, _risk_sharing,
               description="risk-sharing settings (parameters/appraisal/)")
+register_kind("benchmarking", {"measures", "years"}, _benchmarking,
+              description="the Appendix 14 benchmarking measures (parameters/appraisal/)")
+register_kind("catalogues", {"catalogues", "models"}, _catalogues,
+              description="service catalogues and hna models (parameters/appraisal/)")
+register_kind("designation_criteria", {"criteria", "accreditation"}, _designation_criteria,
+              description="designation criteria (parameters/appraisal/)")
+register_kind("base_spend", {"lines", "population"}, _base_spend,
+              description="base spend lines and unit costs (parameters/appraisal/)")
 register_kind("sites", {"service"}, _sites, excludes={"kind", "notebooks"},
               description="candidate sites of a service (parameters/sites/)")
