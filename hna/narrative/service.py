@@ -275,6 +275,9 @@ def headline_record(assessment, extra: dict[str, Any] | None = None) -> dict[str
         f"p_viable_{h['horizon']['year']}": round(h["horizon"].get("p_viable", float("nan")), 3),
         "tier_emscg_2009": h["tiers"].get("emscg_2009"),
         "planning_population": round(h["planning_population"]),
+        "scenario": h.get("scenario"),
+        "interval_includes": [x.split(":")[0] for x in h.get("interval_includes", [])],
+        "sensitivity": h.get("sensitivity"),  # one-at-a-time table of the horizon year
     }
     rec.update(extra or {})
     return rec
