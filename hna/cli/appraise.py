@@ -91,6 +91,7 @@ def appraise_cmd(  # noqa: PLR0913 - typer maps each command-line option to one 
     edges: Annotated[str, typer.Option("--edges", help="Band-edge rule for tiers and the Carter 1m/6m boundaries: lower_inclusive or upper_inclusive (default from parameters/tiers.yaml).")] = "",
     hiv_tolerance: Annotated[float | None, typer.Option("--hiv-tolerance", help="HIV risk-share tolerance in percent (the seed's 2 or 3; default 3).")] = None,
     benchmark_values: Annotated[Path | None, typer.Option("--benchmark-values", help="CSV of Appendix 14 measures: measure, year, services_meeting, services, value, text.")] = None,
+    fitness: Annotated[Path | None, typer.Option("--fitness-ratings", help="YAML of the Appendix 10 self-assessment: dimension: [Y, N, P, ...] (one rating per criterion).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
@@ -105,11 +106,16 @@ def appraise_cmd(  # noqa: PLR0913 - typer maps each command-line option to one 
         if horizon < year:
             raise ParameterError("the horizon is before the base year", field="--horizon",
                                  value=horizon, hint=f"Give a horizon of {year} or later")
+        ratings = None
+        if fitness is not None:
+            from hna.parameters import read_yaml
+
+            ratings = read_yaml(fitness)
         demand = appraisal_demand(footprint, svc_list, range(year, horizon + 1), draws, seed)
         result = appraise_footprint(footprint, demand, year, horizon, svc_list,
                                     non_demographic_growth=growth, qipp=not no_qipp,
                                     edges=edges or None, hiv_tolerance=hiv_tolerance,
-                                    benchmark_values=benchmark_values)
+                                    benchmark_values=benchmark_values, fitness_ratings=ratings)
         emit(render(result, names, fmt), output)
     except HnaError as exc:
         fail(exc)

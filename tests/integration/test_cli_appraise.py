@@ -139,3 +139,23 @@ def test_services_catalogue_lists_and_says_which_have_a_model():
 def test_services_catalogue_unknown_name_exit_2():
     res = _run(["services", "catalogue", "ndset_1999"])
     assert res.exit_code == 2 and res.stderr.startswith("error: ")
+
+
+def test_fitness_ratings_file_is_summarised(tmp_path):
+    p = tmp_path / "fitness.yaml"
+    p.write_text("engagement: [Y, Y, Y]\nstructure: [Y, N, P, Y, Y, Y, Y]\n")
+    res = _run(["appraise", "-f", "E12000004", "--services", "haemophilia", "--horizon", "2025",
+                "--section", "fitness_for_purpose", "--fitness-ratings", str(p), "--format",
+                "json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["dimension"]: r["status"] for r in json.loads(res.stdout)["fitness"]}
+    assert rows["engagement"] == "achieved" and rows["structure"] == "not achieved"
+    assert rows["overall"] == "not achieved" and rows["strategy"] == "not assessed"
+
+
+def test_bad_fitness_ratings_exit_2(tmp_path):
+    p = tmp_path / "fitness.yaml"
+    p.write_text("engagement: [Y, maybe, Y]\n")
+    res = _run(["appraise", "-f", "E12000004", "--services", "haemophilia", "--horizon", "2025",
+                "--section", "fitness_for_purpose", "--fitness-ratings", str(p)])
+    assert res.exit_code == 2 and res.stderr.startswith("error: ")
