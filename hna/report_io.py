@@ -16,12 +16,12 @@ import secrets
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from hna.errors import ParameterError
+
+if TYPE_CHECKING:  # pandas and NumPy are imported by the functions that use them, so that
+    import pandas as pd  # importing hna.report in a notebook kernel stays cheap
 
 __all__ = [
     "write_table", "render_table", "format_table", "emit", "check_format", "json_records", "plain",
@@ -80,6 +80,8 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:
 
 def format_table(df: pd.DataFrame) -> str:
     """Aligned plain-text table with thousands separators for large numbers."""
+    import pandas as pd
+
     shown = df.copy()
     for c in shown.columns:
         if pd.api.types.is_float_dtype(shown[c]):
@@ -98,6 +100,9 @@ def plain(value: Any) -> Any:
 
     NumPy scalars are unwrapped, NaN/NA become None, containers are converted recursively.
     """
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, np.generic):
         value = value.item()
     if value is pd.NA or value is pd.NaT:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hna import geography, services
+from hna import geography, scenarios, services
 from hna.batch.runspec import FootprintLevel, NotebookEntry, RunSpec
 from hna.batch.safety import canonical_hash, validate_parameters
 from hna.codes import ENGLAND
@@ -65,6 +65,8 @@ class Job:
     footprint_name: str | None = None
     level: str | None = None
     notebook_hash: str | None = field(default=None, compare=False)
+    scenario: str | None = None
+    scenario_name: str | None = None
 
     @property
     def parameter_hash(self) -> str:
@@ -82,12 +84,14 @@ class Job:
             parts.append(f"{name} ({self.footprint})" if name else self.footprint)
         label = " \u2014 ".join(parts)
         stem = self.notebook.stem.replace("_", " ")
+        scenario = f", scenario: {self.scenario_name or self.scenario}" if self.scenario else ""
         if not label:
-            return stem.capitalize()
+            return stem.capitalize() + scenario
         if self.id.startswith(OVERVIEW_DIR) or not (self.service and self.footprint):
-            return f"{stem.capitalize()}: {label}"
-        suffix = Path(self.id).name.partition("_")[2]
-        return f"{label} ({suffix.replace('_', ' ')})" if suffix else label
+            return f"{stem.capitalize()}: {label}{scenario}"
+        suffix = Path(self.id.split("__")[0]).name.partition("_")[2]
+        label += f" ({suffix.replace('_', ' ')})" if suffix else ""
+        return label + scenario
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,6 +216,24 @@ def resolve_footprints(
     return unique
 
 
+def check_scenarios(ids: Sequence[str | None], source: str | None) -> dict[str, str]:
+    """Validate scenario ids (None is the base case); return their names.
+
+    Raises:
+        ParameterError: an unknown or invalid scenario, naming the spec's field.
+    """
+    names: dict[str, str] = {}
+    for i, sid in enumerate(ids):
+        if sid is None:
+            continue
+        try:
+            names[sid] = scenarios.load_scenario(sid).name
+        except InputError as exc:
+            raise ParameterError(exc.message, source=exc.source or source,
+                                 field=f"scenarios[{i}]", value=sid, hint=exc.hint) from None
+    return names
+
+
 def _footprint_names(codes: Sequence[str]) -> dict[str, str]:
     return {code: str(geography.footprint_name(code)) for code in codes}
 
@@ -243,9 +265,10 @@ def _check_years(spec: RunSpec, source: str | None) -> None:
 
 
 def _job_id(entry: NotebookEntry, notebook: Path, service: str | None,
-            footprint: str | None) -> str:
+            footprint: str | None, scenario: str | None = None) -> str:
     stem = notebook.stem
     suffix = f"_{entry.suffix}" if entry.suffix else ""
+    suffix += f"__{scenario}" if scenario else ""
     if service and footprint:
         return f"{service}/{footprint}{suffix}"
     if service:
@@ -283,6 +306,72 @@ def _common_parameters(spec: RunSpec) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Context:
+    """What every notebook entry's jobs share while a spec is expanded."""
+
+    spec: RunSpec
+    source: str | None
+    common: dict[str, Any]
+    overrides: dict[str, Any]
+    service_names: dict[str, str]
+    scenario_names: dict[str, str]
+    footprints: list[str]
+    level: str | None
+    owners: dict[str, str] = field(default_factory=dict)
+
+
+def _entry_jobs(ctx: _Context, i: int, entry: NotebookEntry, nbfile: NotebookFile) -> list[Job]:
+    spec, source = ctx.spec, ctx.source
+    services_ = list(entry.services) if entry.services is not None else list(spec.services)
+    if entry.footprints is not None:
+        footprints = resolve_footprints(entry.footprints, source, f"notebooks[{i}].footprints")
+        level = entry.footprints.level if isinstance(entry.footprints, FootprintLevel) else None
+    else:
+        footprints, level = ctx.footprints, ctx.level
+    scenario_ids = list(entry.scenarios) if entry.scenarios is not None else list(spec.scenarios)
+    names = _footprint_names(footprints) if "footprint" in entry.over else {}
+    service_axis: list[str | None] = services_ if "service" in entry.over else [None]
+    footprint_axis: list[str | None] = footprints if "footprint" in entry.over else [None]
+    scenario_axis: list[str | None] = scenario_ids if "scenario" in entry.over else [None]
+    jobs = []
+    for service in service_axis:
+        for footprint in footprint_axis:
+            for scenario in scenario_axis:
+                params = dict(ctx.common)
+                if service is None:
+                    params["services"] = services_
+                else:
+                    params["service"] = service
+                if footprint is None:
+                    params.update(footprints=footprints, level=level)
+                else:
+                    params["footprint"] = footprint
+                if "scenario" in entry.over:
+                    params["scenario"] = scenario
+                params.update(spec.parameters)
+                params.update(entry.parameters)
+                params.update(ctx.overrides)
+                params = validate_parameters(params, field="parameters", source=source)
+                job_id = _job_id(entry, nbfile.path, service, footprint, scenario)
+                if job_id in ctx.owners:
+                    raise ParameterError(
+                        f"would write the same outputs ({job_id}) as {ctx.owners[job_id]}",
+                        source=source, field=f"notebooks[{i}]", value=entry.path,
+                        hint="Give one of the notebooks a 'suffix:'",
+                    )
+                ctx.owners[job_id] = f"notebooks[{i}] ({entry.path})"
+                jobs.append(Job(
+                    id=job_id, notebook=nbfile.path, notebook_label=entry.path,
+                    service=service, footprint=footprint, parameters=params,
+                    service_name=ctx.service_names.get(service) if service else None,
+                    footprint_name=names.get(footprint) if footprint else None,
+                    level=level, notebook_hash=nbfile.hash, scenario=scenario,
+                    scenario_name=ctx.scenario_names.get(scenario) if scenario else None,
+                ))
+    return jobs
+
+
 def expand_jobs(
     spec: RunSpec,
     *,
@@ -290,68 +379,34 @@ def expand_jobs(
     source: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> list[Job]:
-    """Expand a run spec into jobs: each notebook x services x footprints, as declared.
+    """Expand a run spec into jobs: each notebook x services x footprints x scenarios.
 
-    Relative notebook paths are resolved against ``root`` (see
-    :func:`~hna.batch.runspec.project_root`). ``overrides`` (e.g. ``hna run -p``) are set
-    last, for every job. The whole spec is validated first (see the module docstring).
+    Each notebook runs over the axes its ``over`` lists. Relative notebook paths are resolved
+    against ``root`` (see :func:`~hna.batch.runspec.project_root`). ``overrides`` (e.g.
+    ``hna run -p``) are set last, for every job. The whole spec is validated first (see the
+    module docstring); a job over a scenario writes ``<...>__<scenario id>.*`` (the base case,
+    null, keeps the plain name).
 
     Raises:
-        ParameterError: a notebook is missing or unusable, a service, footprint or year is
-            unknown, or two notebooks would write the same output file (give one a
+        ParameterError: a notebook is missing or unusable, a service, footprint, scenario or
+            year is unknown, or two notebooks would write the same output file (give one a
             ``suffix``).
     """
     base = Path(root) if root is not None else Path.cwd()
     _check_years(spec, source)
     all_services = list(dict.fromkeys(
         [*spec.services, *(s for nb in spec.notebooks for s in (nb.services or []))]))
-    service_names = check_services(all_services, source)
-    spec_footprints = resolve_footprints(spec.footprints, source)
-    spec_level = spec.footprints.level if isinstance(spec.footprints, FootprintLevel) else None
+    all_scenarios = list(dict.fromkeys(
+        [*spec.scenarios, *(s for nb in spec.notebooks for s in (nb.scenarios or []))]))
+    ctx = _Context(
+        spec=spec, source=source, common=_common_parameters(spec),
+        overrides=dict(overrides or {}), service_names=check_services(all_services, source),
+        scenario_names=check_scenarios(all_scenarios, source),
+        footprints=resolve_footprints(spec.footprints, source),
+        level=spec.footprints.level if isinstance(spec.footprints, FootprintLevel) else None,
+    )
     notebooks = [_entry_notebook(entry, i, base, source) for i, entry in enumerate(spec.notebooks)]
-    common = _common_parameters(spec)
     jobs: list[Job] = []
-    owners: dict[str, str] = {}
     for i, (entry, nbfile) in enumerate(zip(spec.notebooks, notebooks, strict=True)):
-        services_ = list(entry.services) if entry.services is not None else list(spec.services)
-        if entry.footprints is not None:
-            footprints = resolve_footprints(entry.footprints, source, f"notebooks[{i}].footprints")
-            level = (entry.footprints.level if isinstance(entry.footprints, FootprintLevel)
-                     else None)
-        else:
-            footprints, level = spec_footprints, spec_level
-        names = _footprint_names(footprints) if "footprint" in entry.over else {}
-        service_axis: list[str | None] = services_ if "service" in entry.over else [None]
-        footprint_axis: list[str | None] = footprints if "footprint" in entry.over else [None]
-        for service in service_axis:
-            for footprint in footprint_axis:
-                params = dict(common)
-                if service is None:
-                    params["services"] = services_
-                else:
-                    params["service"] = service
-                if footprint is None:
-                    params["footprints"] = footprints
-                    params["level"] = level
-                else:
-                    params["footprint"] = footprint
-                params.update(spec.parameters)
-                params.update(entry.parameters)
-                params.update(overrides or {})
-                params = validate_parameters(params, field="parameters", source=source)
-                job_id = _job_id(entry, nbfile.path, service, footprint)
-                if job_id in owners:
-                    raise ParameterError(
-                        f"would write the same outputs ({job_id}) as {owners[job_id]}",
-                        source=source, field=f"notebooks[{i}]", value=entry.path,
-                        hint="Give one of the notebooks a 'suffix:'",
-                    )
-                owners[job_id] = f"notebooks[{i}] ({entry.path})"
-                jobs.append(Job(
-                    id=job_id, notebook=nbfile.path, notebook_label=entry.path,
-                    service=service, footprint=footprint, parameters=params,
-                    service_name=service_names.get(service) if service else None,
-                    footprint_name=names.get(footprint) if footprint else None,
-                    level=level, notebook_hash=nbfile.hash,
-                ))
+        jobs.extend(_entry_jobs(ctx, i, entry, nbfile))
     return jobs

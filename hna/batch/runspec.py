@@ -48,6 +48,15 @@ def _check_service_ids(value: list[str]) -> list[str]:
     return value
 
 
+def _check_scenario_ids(value: list[str | None]) -> list[str | None]:
+    for i, item in enumerate(value):
+        if item is not None and (not is_identifier(item) or item.startswith("_")):
+            raise ValueError(f"item {i} ({item!r}) is not a scenario id (or null)")
+    if len(set(value)) != len(value):
+        raise ValueError("lists a scenario twice")
+    return value
+
+
 def _check_spec_parameters(value: dict[str, Any]) -> dict[str, Any]:
     for name in value:
         if name in RESERVED_PARAMETERS:
@@ -75,7 +84,7 @@ class NotebookEntry(StrictModel):
     """One notebook of a run spec and the parameters it is run over."""
 
     path: str
-    over: list[Literal["service", "footprint"]] = Field(
+    over: list[Literal["service", "footprint", "scenario"]] = Field(
         default_factory=lambda: ["service", "footprint"]
     )
     suffix: str | None = None
@@ -83,7 +92,13 @@ class NotebookEntry(StrictModel):
     #: designation job for one service in one footprint within a wider run).
     services: list[str] | None = None
     footprints: FootprintLevel | list[str] | None = None
+    scenarios: list[str | None] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _entry_scenarios(cls, value: list[str | None] | None) -> list[str | None] | None:
+        return None if value is None else _check_scenario_ids(value)
 
     @field_validator("services")
     @classmethod
@@ -99,7 +114,7 @@ class NotebookEntry(StrictModel):
     @classmethod
     def _unique_over(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("lists 'service' or 'footprint' twice")
+            raise ValueError("lists 'service', 'footprint' or 'scenario' twice")
         return value
 
     @field_validator("suffix")
@@ -131,6 +146,9 @@ class RunSpec(StrictModel):
     notebooks: list[NotebookEntry] = Field(min_length=1)
     services: list[str] = Field(default_factory=list)
     footprints: FootprintLevel | list[str] = Field(default_factory=list)
+    #: Scenario ids (``parameters/scenarios/<id>.yaml``; null = the base case) for notebooks
+    #: that run over ``scenario``; each job gets the parameter ``scenario`` (text or None).
+    scenarios: list[str | None] = Field(default_factory=list)
     years: YearRange | list[StrictInt]
     draws: StrictInt = Field(ge=1)
     seed: StrictInt = Field(ge=0)
@@ -147,6 +165,11 @@ class RunSpec(StrictModel):
     @classmethod
     def _service_ids(cls, value: list[str]) -> list[str]:
         return _check_service_ids(value)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenario_ids(cls, value: list[str | None]) -> list[str | None]:
+        return _check_scenario_ids(value)
 
     @field_validator("years")
     @classmethod
@@ -169,7 +192,8 @@ class RunSpec(StrictModel):
     @model_validator(mode="after")
     def _needs(self) -> RunSpec:
         for nb in self.notebooks:
-            for axis, key in (("service", "services"), ("footprint", "footprints")):
+            for axis, key in (("service", "services"), ("footprint", "footprints"),
+                              ("scenario", "scenarios")):
                 own = getattr(nb, key)
                 value = own if own is not None else getattr(self, key)
                 if not (axis in nb.over and isinstance(value, list) and not value):

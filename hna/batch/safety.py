@@ -37,7 +37,7 @@ __all__ = [
 RESERVED_PARAMETERS = frozenset(
     {
         "service", "services", "footprint", "footprints", "level", "years_start", "years_end",
-        "years", "draws", "seed", "run_name",
+        "years", "draws", "seed", "run_name", "scenario",
     }
 )
 

@@ -2,7 +2,7 @@
 
 Each worker process (a pool process or a Dask worker) keeps one spare kernel: while a job
 runs, the kernel for the next job is already starting and importing ``hna`` and the
-libraries notebooks use (:data:`KERNEL_PRELOAD`). Every kernel serves exactly one job and is
+toolkit's light modules (:data:`KERNEL_PRELOAD`). Every kernel serves exactly one job and is
 then killed, so every job still starts from a fresh interpreter.
 
 Each kernel records the files it opens for reading (a :func:`sys.addaudithook` hook, see
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 TRACE_ENV = "HNA_TRACE_PATH"
 
 #: Modules every pre-started kernel imports before its job (the floor of a job's cost).
-KERNEL_PRELOAD = ("hna", "hna.report", "numpy", "pandas")
+KERNEL_PRELOAD = ("hna", "hna.report")
 
 # Runs first in every kernel (IPKernelApp.exec_lines): list each file opened for reading,
 # once, in the file named by HNA_TRACE_PATH. Library, system and hidden files are left out:
@@ -166,7 +166,8 @@ class _Slot:
             job_cwd=self.cwd, job_log=str(self.log), job_token=self.token,
         )
         lines = json.dumps([_TRACE_SNIPPET, preload])
-        asyncio.run(km.start_kernel(extra_arguments=[f"--IPKernelApp.exec_lines={lines}"]))
+        asyncio.run(km.start_kernel(extra_arguments=[
+            f"--IPKernelApp.exec_lines={lines}", "--HistoryManager.enabled=False"]))
         self.km = km
 
     def matches(self, kernel_name: str, cwd: str | None) -> bool:

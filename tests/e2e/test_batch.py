@@ -273,7 +273,7 @@ def test_two_notebooks_writing_the_same_outputs_need_a_suffix(tmp_path, monkeypa
 def test_batch_imports_hna_modules_directly_without_probing():
     sources = "\n".join(p.read_text() for p in (REPO / "hna" / "batch").glob("*.py"))
     assert "importlib" not in sources and "_optional_module" not in sources
-    assert "from hna import geography, services" in (REPO / "hna/batch/jobs.py").read_text()
+    assert "from hna import geography, scenarios, services" in (REPO / "hna/batch/jobs.py").read_text()
 
 
 def test_unknown_footprint_is_reported_with_its_position(tmp_path):
