@@ -26,7 +26,34 @@ import pandas as pd
 from hna import formatting as fmt
 
 __all__ = ["HTML", "Table", "table", "statement", "provenance", "format_value", "column_kind",
-           "TABLE_CSS"]
+           "plain", "TABLE_CSS"]
+
+_MODULE_PAREN = re.compile(r"\s*\((?:see |in |from )?`?hna\.[\w.]+(?:\(\))?`?\)")
+_MODULE_REF = re.compile(r"`?\bhna\.[a-z_][\w.]*(?:\(\))?`?")
+_PATH = re.compile(r"(?<![\w:/])(?:\.\./|[\w-]+/)+([\w.-]+\.(?:md|yaml|yml|csv|py|json|ipynb))\b")
+_SNAKE_WORD = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def plain(text: str) -> str:
+    """Text for reviewers: no module names, no folder paths, no backticks, no snake_case.
+
+    ``"(hna.prevalence.projection)"`` is dropped, another ``hna.<module>`` becomes ``hna``,
+    ``"shared/data/rates/PROVENANCE.md"``
+    becomes ``"PROVENANCE.md"`` and ``"sts_registry_trend"`` becomes ``"sts registry trend"``;
+    web addresses are left as they are.
+    """
+    if not isinstance(text, str):
+        return text
+    text = _MODULE_REF.sub("hna", _MODULE_PAREN.sub("", text))
+    out = []
+    for token in re.split(r"(\s+)", text):
+        if "://" in token or token.startswith("www."):
+            out.append(token)
+            continue
+        token = _PATH.sub(r"\1", token)
+        token = _SNAKE_WORD.sub(lambda m: m.group(0).replace("_", " "), token)
+        out.append(token)
+    return "".join(out).replace("`", "")
 
 
 class HTML:
@@ -110,7 +137,7 @@ def format_value(value: Any, kind: str, digits: int = 1) -> str:
         return fmt.fmt_count(value)
     if kind == "number":
         return fmt.fmt_number(value, digits)
-    return str(value)
+    return plain(str(value))
 
 
 def _header(name: Any) -> str:
@@ -197,12 +224,15 @@ def statement(text: str):
     """Prose for a report (Markdown), the one idiom for statements."""
     from IPython.display import Markdown
 
-    return Markdown(text)
+    return Markdown(plain(text))
 
 
 def provenance(meta: Mapping[str, Any], caption: str = "Provenance", **extra: Any) -> Table:
     """The provenance table of a result's ``meta`` (one schema: :mod:`hna.provenance`)."""
     from hna.provenance import provenance_table
 
-    return table(provenance_table(dict(meta), **extra), caption=caption, csv=False,
+    rows = provenance_table(dict(meta), **extra)
+    if meta.get("service_name"):  # the service in words (its file id is in the hashes)
+        rows.loc[rows["Item"] == "Service", "Value"] = str(meta["service_name"])
+    return table(rows, caption=caption, csv=False,
                  formats={"Value": "text", "Item": "text"})

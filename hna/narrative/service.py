@@ -9,14 +9,13 @@ These functions format results computed elsewhere (``hna.demand``, ``hna.thresho
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hna import formatting as fmt
-from hna.narrative.common import HTML
+from hna.narrative.common import HTML, plain
 
 #: Model measures in words.
 _MEASURES = {"ichd": "in-centre haemodialysis patients", "rrt": "patients on renal replacement therapy"}
@@ -47,7 +46,7 @@ def _plain(text: Any) -> str:
     s = s.replace("`", "").replace("stp_or_multi_stp", "STP or multi-STP")
     for scheme, name in TIER_SCHEMES.items():
         s = s.replace(scheme, name)
-    return re.sub(r"\b([a-z]+)_([a-z_]+)\b", lambda m: m.group(0).replace("_", " "), s)
+    return plain(s)
 
 
 def _tier_word(tier: Any) -> str:
@@ -92,7 +91,7 @@ def summary_box(assessment, result=None) -> HTML:
         (f"Expected in {yh} (95% interval)", demand(hor)),
         ("Critical mass per " + html.escape(h["centre"]),
          f"{fmt.fmt_count(h['minimum_per_centre'])} ({html.escape(status)}: "
-         f"{html.escape(h['minimum_source'])})"),
+         f"{html.escape(_plain(h['minimum_source']))})"),
         (f"Centres sustainable on the mean, {yn} / {yh}",
          f"<b>{fmt.fmt_count(now['centres_on_mean'])}</b> / "
          f"<b>{fmt.fmt_count(hor['centres_on_mean'])}</b>"),

@@ -260,10 +260,10 @@ def test_overview_england_total_equals_the_england_report(default_run, probes):
     from hna.report import read_headline
 
     run_dir = default_run.run_dir
-    overview = read_headline(run_dir / "_overview" / "footprint_overview.json")
+    overview = read_headline(run_dir / "_overview" / "footprint_overview.json")["headline"]
     checked = 0
     for service in ("soft_tissue_sarcoma", "dialysis"):
-        england = read_headline(run_dir / service / "E92000001.json")
+        england = read_headline(run_dir / service / "E92000001.json")["headline"]
         assert overview[f"england_{service}_2025"] == england["expected_2025"]
         page = probes[run_dir / service / "E92000001.html"]["text"]
         assert fmt_count(england["expected_2025"]) in page

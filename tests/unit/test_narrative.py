@@ -154,3 +154,19 @@ def test_dsr_comparison_needs_england():
     obs = _observed()
     with pytest.raises(DataError):
         dsr_comparison(obs[obs.area_code != "E92000001"])
+
+
+def test_plain_text_has_no_module_names_paths_or_snake_case():
+    from hna.narrative.common import plain
+
+    assert plain("run nationally (hna.prevalence.projection).") == "run nationally."
+    assert plain("an adapter in hna.demand") == "an adapter in hna"
+    assert plain("cited in shared/data/rates/PROVENANCE.md") == "cited in PROVENANCE.md"
+    assert plain("scenario sts_registry_trend at https://x.org/a_b") == \
+        "scenario sts registry trend at https://x.org/a_b"
+
+
+def test_statement_and_table_cells_are_plain():
+    t = narrative.table(pd.DataFrame({"Note": ["see `hna.thresholds.assess`"]}))
+    assert t.shown.iloc[0, 0] == "see hna"
+    assert narrative.statement("(hna.demand) x_y").data == " x y"
