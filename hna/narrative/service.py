@@ -35,6 +35,7 @@ __all__ = [
     "headline_record",
     "band_rates",
     "tiers_table",
+    "observed_counts",
     "carter_table",
     "TIER_SCHEMES",
 ]
@@ -198,6 +199,30 @@ def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataF
     out["Station occupancy"] = fmt.fmt_percent(occupancy * 100)
     out["Sessions per week (mean)"] = [round(float(sessions_per_week(v))) for v in mean]
     return out
+
+
+def observed_counts(service, suppress_below: int = 5) -> pd.DataFrame | None:
+    """The observed counts behind a service's rates, as published (disclosure-controlled).
+
+    Only the counts the source published are shown (e.g. haemophilia: one national count for
+    all ages and both sexes), never the age-sex cells derived from them, which are modelled
+    figures. Counts from 1 to ``suppress_below - 1`` are written "fewer than N"; person-years
+    and totals are left out so that a suppressed count cannot be recovered from other cells.
+
+    Returns:
+        ``Age band, Sex, Observed cases``, or None when the service has no counts.
+    """
+    if service.rates is None or not service.rates.counts:
+        return None
+    rows = []
+    for c in service.rates.counts:
+        n = float(c.cases)
+        shown = (f"fewer than {suppress_below}" if 0 < n < suppress_below
+                 else fmt.fmt_count(n))
+        rows.append({"Age band": "all ages" if c.age_band == "all" else str(c.age_band),
+                     "Sex": "persons" if c.sex == "persons" else str(c.sex),
+                     "Observed cases": shown})
+    return pd.DataFrame(rows)
 
 
 def assumptions_table(service) -> pd.DataFrame:

@@ -170,3 +170,14 @@ def test_statement_and_table_cells_are_plain():
     t = narrative.table(pd.DataFrame({"Note": ["see `hna.thresholds.assess`"]}))
     assert t.shown.iloc[0, 0] == "see hna"
     assert narrative.statement("(hna.demand) x_y").data == " x y"
+
+
+def test_observed_counts_are_the_published_ones_and_small_counts_suppressed():
+    from hna.services import load_service
+
+    svc = load_service("haemophilia")
+    t = narrative.observed_counts(svc)
+    assert t.to_dict("records") == [{"Age band": "all ages", "Sex": "persons", "Observed cases": "160"}]
+    assert "Person-years" not in t.columns
+    small = SimpleNamespace(rates=SimpleNamespace(counts=[SimpleNamespace(age_band="0-4", sex="female", cases=3)]))
+    assert narrative.observed_counts(small)["Observed cases"].item() == "fewer than 5"
