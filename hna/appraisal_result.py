@@ -104,8 +104,8 @@ _DISPLAY: dict[str, tuple[str, ...]] = {
                     "total_2009_10_gbp_thousands", "full_year_effect_gbp_thousands"),
     "risk_sharing": ("service", "test", "met", "basis"),
     "hiv_risk_share": ("over_baseline", "commissioner", "provider", "tolerance"),
-    "voting": ("rule", "kind", "threshold", "comparison", "notice_days", "example", "binding",
-               "source"),
+    "voting": ("rule", "kind", "threshold", "comparison", "notice_days", "group",
+               "min_in_favour", "binding", "binding_one_fewer", "source"),
     "fitness": ("dimension", "label", "n_criteria", "Y", "P", "N", "status"),
     "survey": ("row", "total", "yes_risk_share", "yes_no_risk_share", "issues", "detail"),
     "designation_criteria": ("criterion", "text", "source"),
@@ -249,6 +249,7 @@ class CommissioningAppraisal:
         start = self.tiers[self.tiers["year"] == y0]
         for _, r in start.iterrows():
             out[f"tier_{r['scheme']}"] = r["tier"] if isinstance(r["tier"], str) else r["status"]
+        out["tier_schemes_inferred"] = sorted(start.loc[start["inferred"].astype(bool), "scheme"])
         ft = self.finance_total
         at = ft[ft["year"] == y1]
         if len(at):

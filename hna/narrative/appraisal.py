@@ -17,7 +17,7 @@ import pandas as pd
 from hna import formatting as fmt
 from hna.appraisal_result import _DISPLAY, TITLES
 
-__all__ = ["caption", "report_table", "answer", "money_note", "inferred_note"]
+__all__ = ["caption", "report_table", "section", "answer", "money_note", "inferred_note"]
 
 _MONEY = {"annual_cost", "base_spend", "do_nothing_spend", "spend", "qipp_saving", "allocation",
           "gap_do_nothing", "gap", "value", "running_total"}
@@ -104,6 +104,13 @@ def report_table(appraisal: Any, name: str) -> pd.DataFrame:
     if "service" in out.columns:
         out["service"] = out["service"].map(lambda v: names.get(v, v))
     return out.rename(columns={c: _HEADERS.get(c, fmt.humanise(c)) for c in out.columns})
+
+
+def section(appraisal: Any, name: str) -> Any:
+    """One section's table in the report idiom: ``narrative.table`` of :func:`report_table`."""
+    from hna.narrative.common import table
+
+    return table(report_table(appraisal, name), caption=caption(name))
 
 
 def answer(appraisal: Any) -> str:

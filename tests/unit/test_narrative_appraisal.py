@@ -45,3 +45,13 @@ def test_answer_states_population_tiers_and_missing_costs(a):
 def test_inferred_note_names_the_inferred_scheme_and_segmentation(a):
     text = report.inferred_note(a)
     assert "NHS England South 2016" in text and "segmentation" in text
+
+
+def test_section_is_a_report_table_with_its_caption(a):
+    t = report.section(a, "voting")
+    assert t.caption == report.caption("voting")
+    assert "Minimum in favour" in t.shown.columns
+
+
+def test_headline_names_the_inferred_tier_scheme(a):
+    assert a.headline()["tier_schemes_inferred"] == ["stp_2016"]
