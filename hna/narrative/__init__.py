@@ -25,6 +25,7 @@ from hna.narrative.common import (
     Table,
     column_kind,
     format_value,
+    plain,
     provenance,
     statement,
     table,
@@ -38,6 +39,7 @@ from hna.narrative.reality import (
 from hna.narrative.service import *  # noqa: F403
 from hna.narrative.service import __all__ as _service_all
 
-__all__ = ["HTML", "Table", "column_kind", "format_value", "provenance", "statement", "table",
+__all__ = ["HTML", "Table", "column_kind", "format_value", "plain", "provenance", "statement",
+           "table",
            "existing_centres", "reality_check_report", "reality_check_table",
            "reality_check_text", *_service_all]
