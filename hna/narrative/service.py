@@ -289,10 +289,9 @@ def headline_record(assessment, extra: dict[str, Any] | None = None) -> dict[str
     h = assessment.headline
     rec = {
         "service": h["service"], "footprint": h["footprint"], "footprint_name": h["footprint_name"],
-        f"expected_{h['now']['year']}": round(h["now"]["expected"]),
-        f"expected_{h['horizon']['year']}": round(h["horizon"]["expected"]),
-        f"demand_{h['now']['year']}": round(h["now"]["mean"], 1),
-        f"demand_{h['horizon']['year']}": round(h["horizon"]["mean"], 1),
+        # the one central value the report shows: the expected value, a whole number
+        f"demand_{h['now']['year']}": round(h["now"]["expected"]),
+        f"demand_{h['horizon']['year']}": round(h["horizon"]["expected"]),
         f"centres_{h['now']['year']}": h["now"]["centres_on_mean"],
         f"centres_{h['horizon']['year']}": h["horizon"]["centres_on_mean"],
         "planned_centres": h["n_centres"],

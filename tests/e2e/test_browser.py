@@ -264,8 +264,8 @@ def test_overview_england_total_equals_the_england_report(default_run, probes):
     checked = 0
     for service in ("soft_tissue_sarcoma", "dialysis"):
         england = read_headline(run_dir / service / "E92000001.json")["headline"]
-        assert overview[f"england_{service}_2025"] == england["expected_2025"]
+        assert overview[f"england_{service}_2025"] == england["demand_2025"]
         page = probes[run_dir / service / "E92000001.html"]["text"]
-        assert fmt_count(england["expected_2025"]) in page
+        assert fmt_count(england["demand_2025"]) in page
         checked += 1
     assert checked == 2
