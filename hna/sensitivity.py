@@ -28,7 +28,7 @@ import pandas as pd
 from hna.errors import ParameterError
 from hna.rate_draws import RateModel, simulate_rate_model
 
-__all__ = ["LABELS", "sensitivity", "dominant_text"]
+__all__ = ["LABELS", "sensitivity", "dominant_text", "table_from_headline"]
 
 #: Plain names of the sources of uncertainty.
 LABELS: dict[str, str] = {
@@ -115,3 +115,14 @@ def dominant_text(table: pd.DataFrame, top: int = 2) -> str:
              for r in table.sort_values("share", ascending=False).head(top).itertuples()]
     return (f"In {table.attrs.get('year')} the interval is driven mostly by "
             + " and ".join(parts) + ".")
+
+
+def table_from_headline(sens: dict[str, Any], central: float | None = None) -> pd.DataFrame:
+    """The sensitivity table back from an assessment headline's ``sensitivity`` entry.
+
+    Works for rate services and model services (dialysis) alike; ``central`` (e.g. the
+    horizon year's expected value) draws the tornado's central line.
+    """
+    t = pd.DataFrame(sens.get("table", []))
+    t.attrs = {"year": sens.get("year"), "central": central}
+    return t
