@@ -176,7 +176,7 @@ def html_unescape(text: str) -> str:
 def default_run(tmp_path_factory):
     """The default run spec (every notebook, service and footprint) with few draws and years.
 
-    Draws and years are cut (20 draws, 2025 to 2027) to keep the suite inside its time budget;
+    Draws and years are cut (10 draws, 2025 to 2026) to keep the suite inside its time budget;
     the reports, tables, figures and links are the same kinds as in ``make run``.
     """
     from tests.conftest import REPO
@@ -184,7 +184,7 @@ def default_run(tmp_path_factory):
     if _chromium() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium); browser test skipped")
     spec = yaml.safe_load((REPO / "parameters" / "runs" / "default.yaml").read_text())
-    spec.update(name="default", draws=20, years={"start": 2025, "end": 2027})
+    spec.update(name="default", draws=10, years={"start": 2025, "end": 2026})
     for nb in spec["notebooks"]:
         nb["path"] = str(REPO / nb["path"])
     tmp = tmp_path_factory.mktemp("default-run")
