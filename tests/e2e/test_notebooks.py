@@ -105,3 +105,15 @@ def test_footprint_overview_keeps_england_apart_from_an_explicit_list(tmp_path):
     england = overview(["soft_tissue_sarcoma"], footprints=["E92000001"], years=[2025, 2030])
     assert h["footprints"] == 7 and h["pairs"] == 7  # England is not counted as a footprint
     assert h["england_soft_tissue_sarcoma_2025"] == round(england["demand_now"].item())
+
+
+#: The one presentation idiom (issue 10): tables, statements and provenance go through hna.narrative.
+_OTHER_IDIOMS = ("Markdown(", ".style.", ".styled(", "report_table()", "pd.set_option")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_use_the_one_presentation_idiom(path):
+    for cell in _code_cells(path):
+        found = [s for s in _OTHER_IDIOMS if s in cell.source]
+        assert not found, (f"{path.name}: use narrative.table / narrative.statement / "
+                           f"narrative.provenance instead of {found}")
