@@ -223,9 +223,22 @@ def _carter_and_tiers(sid: str, svc: Any, d: pd.DataFrame, y0: int, fp_pop: floa
     return c, st, caseload
 
 
+def _unit_costs(ids: list[str], svcs: dict, bmap: BaseSpendMap) -> dict[str, tuple]:
+    """Service -> (GBP per unit, per, price year) from the service file, else base_spend.yaml."""
+    out: dict[str, tuple] = {}
+    for sid in ids:
+        c = svcs[sid].cost
+        if c is not None:
+            out[sid] = (c.gbp, c.per, c.price_year)
+        elif sid in bmap.unit_costs:
+            u = bmap.unit_costs[sid]
+            out[sid] = (u.gbp, u.per, u.price_year)
+    return out
+
+
 def _segmentation(ids: list[str], svcs: dict, national: dict[str, float], y0: int,
-                  scfg: Any, tcfg: Any, seg_file: str) -> pd.DataFrame:
-    costed = [s for s in ids if svcs[s].cost is not None]
+                  scfg: Any, tcfg: Any, seg_file: str, ucost: dict[str, tuple]) -> pd.DataFrame:
+    costed = [s for s in ids if s in ucost]
     in_seg = [s for s in ids if s in scfg.services]
     cost_factors = [k for k, f in scfg.factors.items() if f.derived_from in _COST_FACTORS]
 
@@ -233,7 +246,7 @@ def _segmentation(ids: list[str], svcs: dict, national: dict[str, float], y0: in
         return pd.DataFrame({
             "service": pd.Series(sids, dtype=str), "year": y0,
             "annual_demand": pd.Series([national[s] for s in sids], dtype=float),
-            "annual_cost": pd.Series([national[s] * svcs[s].cost.gbp if svcs[s].cost else 0.0
+            "annual_cost": pd.Series([national[s] * ucost[s][0] if s in ucost else 0.0
                                       for s in sids], dtype=float),
         })
 
@@ -256,7 +269,7 @@ def _segmentation(ids: list[str], svcs: dict, national: dict[str, float], y0: in
     not_seg = [s for s in ids if s not in scfg.services]
     if not_seg:
         parts.append(seg_input(not_seg).assign(annual_cost=[
-            national[s] * svcs[s].cost.gbp if svcs[s].cost else np.nan for s in not_seg]))
+            national[s] * ucost[s][0] if s in ucost else np.nan for s in not_seg]))
     template = frameworks.segment(seg_input([]), scfg, tiers=tcfg).columns
     seg = pd.concat([p for p in parts if len(p)], ignore_index=True).reindex(columns=template)
     seg["service"] = pd.Categorical(seg["service"], categories=ids, ordered=True)
@@ -267,9 +280,9 @@ def _segmentation(ids: list[str], svcs: dict, national: dict[str, float], y0: in
     seg["overridden"] = seg["overridden"].astype("boolean")
     seg["inferred"] = scfg.inferred
     seg.insert(1, "service_name", seg["service"].map(lambda s: svcs[s].name))
-    seg["unit_cost_gbp"] = seg["service"].map(lambda s: svcs[s].cost.gbp if svcs[s].cost else np.nan)
-    seg["cost_per"] = seg["service"].map(lambda s: svcs[s].cost.per if svcs[s].cost else None)
-    seg["price_year"] = seg["service"].map(lambda s: svcs[s].cost.price_year if svcs[s].cost else None)
+    seg["unit_cost_gbp"] = seg["service"].map(lambda s: ucost[s][0] if s in ucost else np.nan)
+    seg["cost_per"] = seg["service"].map(lambda s: ucost[s][1] if s in ucost else None)
+    seg["price_year"] = seg["service"].map(lambda s: ucost[s][2] if s in ucost else None)
     seg["cost_available"] = seg["service"].isin(costed)
     seg["segmented"] = seg["service"].isin(in_seg)
 
@@ -278,7 +291,8 @@ def _segmentation(ids: list[str], svcs: dict, national: dict[str, float], y0: in
             return (f"not segmented: no entry under services: in {seg_file} (add scores for "
                     f"{', '.join(scfg.manual_factors)})")
         if s not in costed:
-            return (f"no cost in parameters/services/{s}.yaml: {', '.join(cost_factors)} not "
+            return (f"no cost for {s} (neither its service file nor the base-spend settings): "
+                    f"{', '.join(cost_factors)} not "
                     "scored; weighted score over the other factors; scales inferred")
         return "scales, weights and cut-offs inferred (F003 gives none)"
 
@@ -515,7 +529,8 @@ def appraise_footprint(  # noqa: PLR0913 - every argument is a documented apprai
 
     seg_src = _config_path(segmentation_config, APPRAISAL_DIR / "segmentation.yaml")
     seg = _segmentation(ids, svcs, national, y0, cfgs["segmentation"], tcfg,
-                        _relative(seg_src) if seg_src else "the segmentation config")
+                        _relative(seg_src) if seg_src else "the segmentation config",
+                        _unit_costs(ids, svcs, cfgs["base_spend"]))
     base_rows = _base_rows(ids, svcs, spend_given, d0, fp_totals[y0], cfgs["base_spend"])
     fin, total, water = _finance(ids, base_rows, fin_demand, fp, y0, y1, growth, schedule, alloc)
     programme = programme_tables(ids, crude, cfgs, {"hiv_tolerance": hiv_tolerance,

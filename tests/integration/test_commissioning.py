@@ -152,21 +152,31 @@ def test_segmentation_uses_national_demand_and_cost_and_reweights_without_cost(s
     assert h["financial_risk_score"] == 2
     assert h["weighted_score"] == pytest.approx(2.0)
     assert h["tier"] == "sub_regional_hub"
-    # severe burns has no cost: financial risk not scored; mean of the other four factors.
-    # ~4,300 admissions -> >= 4,000 scores 1; provision 3, specifications 3, strategy 3 -> 10/4
+    # severe burns: cost per admission GBP 1,333 from base_spend.yaml (iBID 2017) -> < 10k
+    # scores 1; ~6,800 admissions -> >= 4,000 scores 1; judgement 3, 3, 3 -> 11/5 = 2.2
     b = s.loc["severe_burns"]
-    assert not bool(b["cost_available"]) and pd.isna(b["financial_risk_score"])
-    assert pd.isna(b["annual_cost"])
+    assert bool(b["cost_available"]) and b["financial_risk_score"] == 1
+    assert b["annual_cost"] == pytest.approx(b["annual_demand"] * 1333)
     assert b["annual_demand"] >= 4000 and b["patient_numbers_score"] == 1
-    assert b["weighted_score"] == pytest.approx(2.5)
-    assert b["tier"] == "national_regional"
-    assert "no cost" in b["note"]
+    assert b["weighted_score"] == pytest.approx(2.2)
+    assert b["tier"] == "sub_regional_hub"
     # bone sarcoma has no entry in the YAML: listed, not segmented, and the note says where
     u = s.loc["bone_sarcoma"]
     assert not bool(u["segmented"]) and pd.isna(u["weighted_score"])
     assert "segmentation.yaml" in u["note"]
     assert a.meta["services_not_segmented"] == ["bone_sarcoma"]
-    assert a.meta["services_without_cost"] == ["severe_burns", "bone_sarcoma"]
+    assert a.meta["services_without_cost"] == ["bone_sarcoma"]
+
+
+def test_segmentation_reweights_a_service_without_cost(em):
+    # bone sarcoma has no cost anywhere: financial risk not scored; mean of the other four
+    b = em.segmentation.set_index("service").loc["bone_sarcoma"]
+    assert not bool(b["cost_available"]) and pd.isna(b["financial_risk_score"])
+    assert pd.isna(b["annual_cost"])
+    others = [b[f"{k}_score"] for k in ("patient_numbers", "provision", "service_specifications",
+                                       "strategy")]
+    assert b["weighted_score"] == pytest.approx(sum(others) / 4)
+    assert "no cost" in b["note"]
 
 
 # ------------------------------------------------------------------------------ priorities, TV
@@ -387,18 +397,22 @@ def test_sarcoma_cost_per_case_from_the_cited_study(em):
                                                       "footprint_demand"]
     assert f["base_spend"].iloc[0] == pytest.approx(d0 * 14711)
     assert "per case" in f["spend_basis"].iloc[0] and "derived" in f["spend_basis"].iloc[0]
+    burns = em.finance[(em.finance["service"] == "severe_burns") & (em.finance["year"] == 2025)]
+    assert burns["base_spend"].iloc[0] == pytest.approx(
+        em.demand.set_index(["service", "year"]).loc[("severe_burns", 2025), "footprint_demand"]
+        * 1333)
 
 
 def test_base_spend_from_the_f004_renal_line_when_no_unit_cost(tmp_path, monkeypatch):
     from hna import appraisal_programme
 
-    demand = appraisal_demand(EAST_MIDLANDS, ["severe_burns"], range(2025, 2026))
+    demand = appraisal_demand(EAST_MIDLANDS, ["bone_sarcoma"], range(2025, 2026))
     p = tmp_path / "base_spend.yaml"
     p.write_text(appraisal_programme.BASE_SPEND_FILE.read_text().replace(
-        "  haemophilia:\n", "  severe_burns:\n    line: Renal\n    note: test mapping\n"
-        "  haemophilia:\n"))
+        "  haemophilia:\n", "  bone_sarcoma:\n    line: Renal\n    note: test mapping\n"
+        "  haemophilia:\n", 1))
     monkeypatch.setattr(appraisal_programme, "BASE_SPEND_FILE", p)
-    a = appraise_footprint(EAST_MIDLANDS, demand, 2025, 2025, ["severe_burns"])
+    a = appraise_footprint(EAST_MIDLANDS, demand, 2025, 2025, ["bone_sarcoma"])
     pop = float(a.tiers["population"].iloc[0])
     f = a.finance.iloc[0]
     assert f["base_spend"] == pytest.approx(60_221_000 / 4_400_000 * pop)
