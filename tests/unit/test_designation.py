@@ -260,3 +260,63 @@ def test_south_west_sarcoma_k_1_to_3():
     for res in cmp.results.values():
         assert res.allocation["site_code"].isin(res.chosen_sites).all()
         assert res.centres["cases"].sum() == pytest.approx(cases.sum())
+
+
+def _random_instance(seed=11, n=8, J=5):
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    demand = pd.DataFrame({"area_code": [f"a{i}" for i in range(n)],
+                           "x": rng.uniform(0, 50_000, n), "y": rng.uniform(0, 50_000, n),
+                           "cases": rng.integers(1, 8, n).astype(float)})
+    sites = pd.DataFrame({"site_code": [f"s{j}" for j in range(J)],
+                          "x": rng.uniform(0, 50_000, J), "y": rng.uniform(0, 50_000, J)})
+    t = np.hypot(demand["x"].to_numpy()[:, None] - sites["x"].to_numpy()[None, :],
+                 demand["y"].to_numpy()[:, None] - sites["y"].to_numpy()[None, :]) / 1000
+    return demand, sites, t
+
+
+@pytest.mark.parametrize("k,m", [(2, 0.0), (2, 9.0), (3, 6.0)])
+def test_aggregation_with_one_area_per_zone_matches_brute_force(k, m):
+    demand, sites, t = _random_instance()
+    demand = demand.assign(lad_code=demand["area_code"])  # each area its own zone
+    expected = _brute_force(demand["cases"].to_numpy(), t, k, m)
+    res = designate(demand, sites, k, m, model=KM, aggregate=True)
+    assert res.objective == pytest.approx(expected, rel=1e-6)
+    assert res.assumptions["aggregation"]["zones"] == len(demand)
+
+
+@pytest.mark.parametrize("k,m", [(2, 9.0), (3, 6.0)])
+def test_aggregated_solution_is_feasible_and_no_better_than_the_optimum(k, m):
+    demand, sites, t = _random_instance(seed=5, n=8)
+    demand = demand.assign(lad_code=["d1"] * 4 + ["d2"] * 4)
+    expected = _brute_force(demand["cases"].to_numpy(), t, k, m)
+    res = designate(demand, sites, k, m, model=KM, aggregate=True)
+    assert res.objective >= expected - 1e-6
+    assert (res.centres["cases"] >= m - 1e-9).all()
+
+
+def _brute_force_rows(rows, w, t, k, m):
+    """Brute force with the minimum on every row of ``rows`` (years), objective on ``w``."""
+    n, J = t.shape
+    best = np.inf
+    for subset in itertools.combinations(range(J), k):
+        for assign in itertools.product(subset, repeat=n):
+            ok = True
+            for row in rows:
+                loads = np.zeros(J)
+                np.add.at(loads, list(assign), row)
+                ok &= all(loads[j] >= m for j in subset)
+            if ok:
+                best = min(best, float(sum(w[i] * t[i, assign[i]] for i in range(n))))
+    return best
+
+
+def test_minimum_in_every_year_matches_brute_force():
+    demand, sites, t = _random_instance(seed=3, n=7, J=4)
+    w = demand["cases"].to_numpy()
+    later = w * np.linspace(0.6, 1.4, len(w))  # demand shifts between areas over time
+    years = pd.DataFrame({2025: w, 2030: later}, index=demand["area_code"])
+    expected = _brute_force_rows([w, later], w, t, 2, 8.0)
+    res = designate(demand, sites, 2, 8.0, model=KM, minimum_demand=years)
+    assert res.objective == pytest.approx(expected, rel=1e-6)
+    loads = years.groupby(res.allocation.set_index("area_code")["site_code"]).sum()
+    assert (loads.to_numpy() >= 8.0 - 1e-9).all()

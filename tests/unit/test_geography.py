@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -146,3 +147,41 @@ def test_aggregate_rejects_non_district_table():
     df = pd.DataFrame({"area_code": ["E12000001"], "population": [1.0]})
     with pytest.raises(Exception, match="not an English LAD"):
         G.aggregate(df, "E92000001")
+
+
+def test_lsoa_table_deprivation_direction_and_totals():
+    from hna.geography.small_areas import lsoas
+
+    t = lsoas().set_index("lsoa_code")
+    assert len(t) == 32_844
+    assert t["population"].sum() == 55_619_430  # ONS SAPE20DT1 mid-2017, England LSOAs
+    # Tendring 018A (Jaywick) is the most deprived LSOA of IMD 2019 (rank 1)
+    assert t.loc["E01021988", "imd_decile"] == 1 and t.loc["E01021988", "imd_quintile"] == 1
+    # quintiles are fifths of the 32,844 LSOAs (deciles of 3,284-3,285)
+    assert set(t["imd_quintile"].value_counts()) <= {6568, 6569, 6570}
+
+
+def test_apportion_sums_to_district_totals_exactly():
+    from hna.geography.small_areas import apportion, footprint_lsoas
+
+    fp = G.resolve_footprint("E54000023")  # with part of the split East Suffolk
+    lsoa = footprint_lsoas(fp.members)
+    district = pd.DataFrame({"area_code": fp.members["lad_code"],
+                             "cases": np.arange(1, len(fp.members) + 1) * 3.7,
+                             "population": 1000.0})
+    out = apportion(district, lsoa)
+    sums = out.groupby("lad_code")["cases"].sum()
+    ref = district.set_index("area_code")["cases"].loc[sums.index]
+    np.testing.assert_allclose(sums.to_numpy(), ref.to_numpy(), rtol=1e-13)
+    # East Suffolk contributes its 73 LSOAs in E54000023 only
+    assert (out["lad_code"] == "E07000244").sum() == 73
+
+
+def test_acute_sites_are_hospitals_with_ods_codes():
+    from hna.geography.sites import acute_hospital_sites
+
+    s = acute_hospital_sites(adult_only=False)
+    assert len(s) == 141 and s["in_road_matrix"].sum() == 125
+    eng = s[s["country"] == "England"]
+    assert (eng["ods_code"] != "").all() and eng["site_code"].str.match(r"^R[A-Z0-9]{4}$").all()
+    assert s.set_index("site_code").loc["RK950", "site_name"] == "Derriford Hospital, Plymouth"
