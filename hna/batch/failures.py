@@ -10,7 +10,7 @@ the manifest and the log only).
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["classify", "headline_error", "plain", "render_error", "worker_failure"]
@@ -55,22 +55,10 @@ def _tail(text: str | None, lines: int = 15, chars: int = 2000) -> str:
     return out if len(out) <= chars else "..." + out[-(chars - 3):]
 
 
-def _running_cell(nb_path: Path | None) -> tuple[int | None, int | None, str]:
-    """The cell that was executing when a job stopped (from papermill's cell metadata)."""
-    if nb_path is None:
-        return None, None, ""
-    try:
-        import nbformat
-
-        nb = nbformat.read(str(nb_path), as_version=4)
-    except Exception:  # noqa: BLE001
-        return None, None, ""
-    found: tuple[int | None, int | None, str] = (None, None, "")
-    for index, cell in enumerate(nb.cells):
-        pm = cell.get("metadata", {}).get("papermill", {})
-        if cell.cell_type == "code" and pm.get("start_time"):
-            found = (index, cell.get("execution_count"), cell.source)
-    return found
+def _running_cell(running: Mapping[str, Any]) -> tuple[int | None, str]:
+    """The cell that was executing when a job stopped (recorded as each cell started)."""
+    source = running.get("source") or ""
+    return running.get("index"), "".join(source) if isinstance(source, list) else str(source)
 
 
 def _step(index: int | None) -> str:
@@ -94,26 +82,31 @@ def _exception(exc: Any) -> dict[str, Any]:
     }
 
 
-def classify(exc: BaseException, *, timeout: float | None, out_nb: Path | None,
+def classify(exc: BaseException, *, timeout: float | None, running: Mapping[str, Any],
              kernel_log: str | None, exit_code: int | None) -> dict[str, Any]:
-    """The failure record for an exception raised while executing a job."""
+    """The failure record for an exception raised while executing a job.
+
+    ``running`` holds the ``index`` and ``source`` of the cell that was executing.
+    """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         return _exception(exc)
     if isinstance(exc, CellTimeoutError):
-        index, count, source = _running_cell(out_nb)
+        index, source = _running_cell(running)
+        count = None
         limit = f"{timeout:g} s" if timeout else "the time limit"
         return {
             "kind": "timeout", "ename": "Timeout", "evalue": f"the job did not finish within {limit}",
             "cell_index": index, "exec_count": count, "source": _excerpt(source), "detail": "",
             "summary": f"Timeout: the job did not finish within {limit}"
-            + (f" (cell {index}, In [{count}])" if index is not None else ""),
+            + (f" (cell {index})" if index is not None else ""),
             "reason": f"The analysis did not finish within {limit}{_step(index)}",
         }
     if isinstance(exc, DeadKernelError):
-        index, count, source = _running_cell(out_nb)
+        index, source = _running_cell(running)
+        count = None
         status = f" with exit status {exit_code}" if exit_code is not None else ""
         return {
             "kind": "kernel_died", "ename": "DeadKernelError",
@@ -122,7 +115,7 @@ def classify(exc: BaseException, *, timeout: float | None, out_nb: Path | None,
             "cell_index": index, "exec_count": count, "source": _excerpt(source),
             "detail": _tail(kernel_log),
             "summary": f"Kernel died{status}"
-            + (f" while running cell {index} (In [{count}])" if index is not None else ""),
+            + (f" while running cell {index}" if index is not None else ""),
             "reason": f"The notebook's Python process stopped unexpectedly{status}{_step(index)}",
         }
     ename = type(exc).__name__

@@ -156,9 +156,14 @@ class _Slot:
         self.log = self.workdir / "kernel.log"
         self.out_nb = self.workdir / "executed.ipynb"
         self.km: Any = None
+        self.running: dict[str, Any] = {}
 
     def start(self) -> None:
         """Launch the kernel process (returns at once; the kernel boots in the background)."""
+        asyncio.run(self.start_async())
+
+    async def start_async(self) -> None:
+        """Launch the kernel process from a running event loop."""
         preload = "import " + ", ".join(KERNEL_PRELOAD)
         km = _kernel_manager_class()(
             kernel_name=self.kernel_name, job_env={HEADLINE_ENV: str(self.headline),
@@ -166,8 +171,8 @@ class _Slot:
             job_cwd=self.cwd, job_log=str(self.log), job_token=self.token,
         )
         lines = json.dumps([_TRACE_SNIPPET, preload])
-        asyncio.run(km.start_kernel(extra_arguments=[
-            f"--IPKernelApp.exec_lines={lines}", "--HistoryManager.enabled=False"]))
+        await km.start_kernel(extra_arguments=[
+            f"--IPKernelApp.exec_lines={lines}", "--HistoryManager.enabled=False"])
         self.km = km
 
     def matches(self, kernel_name: str, cwd: str | None) -> bool:
@@ -183,7 +188,11 @@ class _Slot:
 
 
 def _take_slot(kernel_name: str, cwd: str | None) -> _Slot:
-    """The spare kernel if it suits this job, else a new one; then start the next spare."""
+    """The spare kernel if it suits this job, else a new one; then start the next spare.
+
+    The spare is started at once: most of a light job is its kernel's start, so the next
+    kernel boots while this one boots and runs.
+    """
     key = threading.get_ident()
     spare = _SPARE.pop(key, None)
     if spare is not None and not spare.matches(kernel_name, cwd):
@@ -194,11 +203,22 @@ def _take_slot(kernel_name: str, cwd: str | None) -> _Slot:
         slot.start()
     try:
         nxt = _Slot(kernel_name, cwd)
-        nxt.start()
         _SPARE[key] = nxt
+        nxt.start()
     except Exception:  # noqa: BLE001 - no spare: the next job starts its own kernel
-        pass
+        spare = _SPARE.pop(key, None)
+        if spare is not None:
+            spare.discard()
     return slot
+
+
+def _cell_tracker(running: dict[str, Any]) -> Any:
+    """An nbclient ``on_cell_start`` hook that remembers the cell being executed."""
+
+    def hook(cell: Any, cell_index: int, **_: Any) -> None:
+        running.update(index=cell_index, source=cell.get("source", ""))
+
+    return hook
 
 
 def _kill_leftover_kernels(token: str, *, lock: bool = True) -> None:
@@ -284,6 +304,8 @@ def _run_papermill(task: Mapping[str, Any], slot: _Slot, deadline: float | None)
         start_timeout=max(1, int(min(60, timeout))) if timeout else 60,
         km=slot.km,
         timeout_func=cell_timeout,
+        on_cell_start=_cell_tracker(slot.running),
+        request_save_on_cell_execute=False,
     )
 
 
@@ -344,14 +366,14 @@ def execute_job(task: Mapping[str, Any]) -> dict[str, Any]:
         try:
             _run_papermill(task, slot, t0 + timeout if timeout else None)
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none escapes
-            error = failures.classify(exc, timeout=timeout, out_nb=slot.out_nb,
+            error = failures.classify(exc, timeout=timeout, running=slot.running,
                                       kernel_log=_read_text(slot.log),
                                       exit_code=_kernel_exit_code(slot.token))
         error = _collect(task, slot, result, error)
         result["error"] = error
         result["status"] = "ok" if error is None else "failed"
     except Exception as exc:  # noqa: BLE001 - e.g. the kernel could not be started
-        result["error"] = failures.classify(exc, timeout=None, out_nb=None, kernel_log=None,
+        result["error"] = failures.classify(exc, timeout=None, running={}, kernel_log=None,
                                             exit_code=None)
     finally:
         if slot is not None:

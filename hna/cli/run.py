@@ -204,18 +204,23 @@ def run(  # noqa: PLR0913 - typer maps each command-line option to one argument
     0 ok, 1 some job failed, 2 invalid input, 3 environment (permissions, disk, a busy
     folder), 130 interrupted.
     """
+    from hna.errors import HnaError
+
+    if scheduler and executor is Executor.process:
+        executor = Executor.dask
+    if not dry_run:
+        from hna.batch.executors import prepare
+
+        prepare(executor.value)  # the workers' fork server imports while the spec is checked
     from rich.console import Console
 
     from hna.batch import RunEnvironmentError, run_batch
-    from hna.errors import HnaError
 
     try:
         parameters = _cli_parameters(ctx.args)
         if dry_run:
             _dry_run(runspec, parameters)
             return
-        if scheduler and executor is Executor.process:
-            executor = Executor.dask
         err = Console(stderr=True)
         progress, callback = _progress_printer(err)
         with progress:
