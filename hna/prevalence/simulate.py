@@ -299,6 +299,20 @@ def _check_run(years: Iterable[int], draws: Any, keep: Sequence[str]
     return years, keep
 
 
+def _check_start_year(start_prevalent: pd.DataFrame, first: int) -> None:
+    """A starting stock with a ``year`` column must be for 31 December of ``first - 1``."""
+    if "year" not in start_prevalent.columns:
+        return
+    start_years = set(pd.to_numeric(start_prevalent["year"], errors="coerce").dropna().astype(int))
+    if start_years and start_years != {first - 1}:
+        raise DataError(
+            f"the starting stock must be for 31 December {first - 1}, the year before the first simulated year",
+            source="start_prevalent",
+            field="year",
+            value=sorted(start_years)[0],
+        )
+
+
 def simulate_rrt_arrays(  # noqa: PLR0913 - public API kept for callers; options keyword-only
     params: RRTParameters,
     population_by_year: pd.DataFrame,
@@ -324,15 +338,7 @@ def simulate_rrt_arrays(  # noqa: PLR0913 - public API kept for callers; options
     mult = _multipliers(incidence_multiplier, years)
     areas, pop = _population_array(population_by_year, years)
     start = _start_array(start_prevalent, areas)
-    if "year" in start_prevalent.columns:
-        start_years = set(pd.to_numeric(start_prevalent["year"], errors="coerce").dropna().astype(int))
-        if start_years and start_years != {years[0] - 1}:
-            raise DataError(
-                f"the starting stock must be for 31 December {years[0] - 1}, the year before the first simulated year",
-                source="start_prevalent",
-                field="year",
-                value=sorted(start_years)[0],
-            )
+    _check_start_year(start_prevalent, years[0])
     A = len(areas)
     arrays = [
         _year_arrays(params, y, _mortality_scale, _transplant_scale) for y in years
