@@ -582,7 +582,7 @@ def _run_summary(manifest: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]])
     services = sorted({str(j.get("service_name") or j["service"]) for j in jobs
                        if j.get("service")})
     footprints = {j.get("footprint") for j in jobs if j.get("footprint")}
-    parts = [f"{len(jobs)} reports: {n_ok} complete"]
+    parts = [f"{len(jobs)} report{'' if len(jobs) == 1 else 's'}: {n_ok} complete"]
     if n_failed:
         parts.append(f"{n_failed} failed (reason shown in each row)")
     if other:
@@ -591,12 +591,14 @@ def _run_summary(manifest: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]])
     if services:
         what.append("services " + ", ".join(services))
     if footprints:
-        what.append(f"{len(footprints)} footprints")
+        what.append(f"{len(footprints)} footprint{'' if len(footprints) == 1 else 's'}")
     scope = f" covering {' and '.join(what)}" if what else ""
     years = manifest.get("years_label")
     text = ", ".join(parts) + scope + (f", years {years}" if years else "") + "."
     description = manifest.get("description")
-    lead = f"{html.escape(str(description))} " if description else ""
+    lead = str(description or "").strip()
+    lead = html.escape(lead + ("" if not lead or lead.endswith((".", "!", "?")) else ".") + " "
+                       if lead else "")
     return f'<p class="summary">{lead}{html.escape(text)}</p>'
 
 
