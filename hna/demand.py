@@ -51,6 +51,7 @@ from hna.bands import AGE_BAND_DTYPE, SEX_DTYPE
 from hna.checks import check_draws
 from hna.errors import DataError, ParameterError
 from hna.population import parse_years  # noqa: F401  (re-exported: hna.demand.parse_years)
+from hna.provenance import META_KEYS, build_meta
 from hna.rate_projection import rate_multipliers
 from hna.services import Service, load_service, parameter_hash, scope_weights, service_rates
 
@@ -442,7 +443,6 @@ def _prepare(service: Any, opts: _Options) -> tuple[Service, list[int], int, tup
 
 def _run(service: Service | str, footprint: Any, level: str | None, opts: _Options
          ) -> DemandResult:
-    import hna
     from hna.rate_draws import check_memory
 
     svc, ys, draws, qs, variant = _prepare(service, opts)
@@ -480,28 +480,19 @@ def _run(service: Service | str, footprint: Any, level: str | None, opts: _Optio
     if svc.model is not None:
         settings["model_draws"] = opts.model_draws
     scen = getattr(svc, "_scenario", None)
-    meta = {
-        "hna_version": hna.__version__,
-        "service": svc.id,
-        "service_name": svc.name,
-        "service_file": str(svc.path) if svc.path else None,
-        "scenario": None if scen is None else scen.id,
-        "scenario_name": None if scen is None else scen.name,
-        "measure": svc.measure,
-        "value": svc.value,
-        "parameter_hash": parameter_hash(svc, settings),
-        "data_vintages": hna.data_vintages(),
-        "seed": int(opts.seed),
-        "draws": draws,
-        "years": ys,
-        "quantiles": list(qs),
-        "projection": label,
-        "population_source": settings["population"],
-        "variant": variant,
-        "footprints": names.to_dict("records"),
-        "quality": svc.quality,
-        **info,
-    }
+    one = names.iloc[0] if len(names) == 1 else None  # footprint {code, name} when there is one
+    meta = build_meta(
+        service=svc, seed=int(opts.seed), draws=draws,
+        footprint=None if one is None else {"code": one["area_code"], "name": one["name"]},
+        parameter_hash=parameter_hash(svc, settings),
+        scenario=None if scen is None else scen.id,
+        service_file=str(svc.path) if svc.path else None,
+        scenario_name=None if scen is None else scen.name,
+        measure=svc.measure, value=svc.value, years=ys, quantiles=list(qs), projection=label,
+        population_source=settings["population"], variant=variant,
+        footprints=names.to_dict("records"), quality=svc.quality,
+        **{k: v for k, v in info.items() if k not in META_KEYS},
+    )
     pop_out = pop[pop["year"].isin(ys)].reset_index(drop=True)
     summary.attrs = {"meta": meta}
     result = DemandResult(service=svc, summary=summary, draws=d.reset_index(drop=True),
