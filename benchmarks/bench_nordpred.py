@@ -26,6 +26,7 @@ REPEATS = 50
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load the Norwegian colon cancer counts and populations (the R package's example data)."""
     cases = pd.read_csv(DATA / "colon-men-Norway.csv", index_col=0)
     pyr = pd.concat(
         [pd.read_csv(DATA / "men-Norway.csv", index_col=0),
@@ -36,6 +37,7 @@ def load() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def median_seconds(fn, repeats: int = REPEATS) -> float:
+    """Median wall time of ``repeats`` calls of ``fn``, in seconds."""
     fn()  # warm-up (imports, caches)
     times = []
     for _ in range(repeats):
@@ -46,6 +48,7 @@ def median_seconds(fn, repeats: int = REPEATS) -> float:
 
 
 def main() -> int:
+    """Time the four automatic Nordpred fits and print them; returns the exit status."""
     if not (DATA / "colon-men-Norway.csv").is_file():
         print(f"bench_nordpred: skipped, example data not found at {DATA}")
         return 0

@@ -41,6 +41,7 @@ def make_table(n_areas: int, seed: int = 20240601) -> pd.DataFrame:
 
 
 def time_ms(fn: Callable[[], object], repeats: int = REPEATS) -> list[float]:
+    """Wall times of ``repeats`` calls of ``fn``, in milliseconds."""
     fn()  # warm-up (imports, caches)
     out = []
     for _ in range(repeats):
@@ -51,6 +52,7 @@ def time_ms(fn: Callable[[], object], repeats: int = REPEATS) -> list[float]:
 
 
 def report(name: str, runs: list[float]) -> float:
+    """Print one benchmark line (median and range) and return the median in ms."""
     med = statistics.median(runs)
     print(f"{name:<58} median {med:7.1f} ms  (min {min(runs):6.1f}, max {max(runs):6.1f}, "
           f"n={len(runs)})")
@@ -58,6 +60,7 @@ def report(name: str, runs: list[float]) -> float:
 
 
 def main() -> int:
+    """Run the rate benchmarks and print them; returns the exit status."""
     table = make_table(N_AREAS)
     text_bands = table.assign(age_band=table["age_band"].astype(str))
     rows = len(table)

@@ -53,6 +53,7 @@ def _write_csv(df: pd.DataFrame, name: str) -> None:
 
 
 def build_population(shared: Path) -> pd.DataFrame:
+    """Mid-2020 LAD (2021 codes) population by sex and 19 ESP2013 bands from the ONS MYE CSV."""
     src = shared / "population_estimates" / "ons_mye_mid2020_2021geog_uk_all_areas_sex_syoa.csv"
     raw = pd.read_csv(src, dtype={"area_code": str, "age": str})
     lad = raw[raw["area_code"].str.match(r"^E0[6789]\d{6}$")].copy()
@@ -76,6 +77,7 @@ def build_population(shared: Path) -> pd.DataFrame:
 
 
 def build_growth(shared: Path) -> None:
+    """National age-sex growth factors from the ONS 2020-based interim and 2018-based NPP."""
     frames = []
     specs = {
         "npp2020": "ons_npp2020_interim_england_principal_sex_syoa_2020_2070.csv",
@@ -105,6 +107,7 @@ def build_growth(shared: Path) -> None:
 
 
 def build_lookups(shared: Path, mye: pd.DataFrame) -> None:
+    """LAD -> region, LAD -> ICB (apportioned) and ICB -> NHS region lookups."""
     lk = shared / "lookups"
     rgn = pd.read_csv(lk / "lad21_rgn21_en.csv")
     _write_csv(
@@ -204,6 +207,7 @@ def build_esp2013(shared: Path) -> None:
 
 
 def write_vintages(shared: Path) -> None:
+    """Write hna/data/vintages.json: the vintage of every bundled table."""
     files = {
         "population_estimates/ons_mye_mid2020_2021geog_uk_all_areas_sex_syoa.csv": {
             "dataset": "ONS mid-year population estimates (MYE2), mid-2020, 2021 LA geography",
@@ -241,6 +245,7 @@ def write_vintages(shared: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Build every bundled table from ../shared/data; returns the exit status."""
     shared = Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "data"
     if not shared.is_dir():
         print(f"shared data folder not found: {shared}", file=sys.stderr)

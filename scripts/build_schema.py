@@ -26,6 +26,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
+    """Write (or with --check, compare) the JSON schema of service files; returns the exit status."""
     text = render()
     if "--check" in argv:
         current = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
