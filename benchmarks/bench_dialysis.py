@@ -12,6 +12,7 @@ Run from the repository root: ``python benchmarks/bench_dialysis.py [--draws 100
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -40,7 +41,9 @@ def main() -> None:
             times.append(dt)
     warm = statistics.median(times)
     verdict = "OK" if warm < TARGET_S else "OVER TARGET"
-    print(f"warm (median of {args.repeats}): {warm:.2f} s  target < {TARGET_S:.0f} s: {verdict}")
+    load = os.getloadavg()[0]
+    print(f"warm (median of {args.repeats}): {warm:.2f} s  target < {TARGET_S:.0f} s: {verdict}"
+          f"  (1-minute load average {load:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

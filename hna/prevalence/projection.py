@@ -192,6 +192,10 @@ def project_rrt(
         mult = _multiplier(params, sim_years, factors, base_year)
         if detail:
             return run_ensemble(params, lam, X0, sim_years, factors, mult)
+        # Transitions do not depend on sex and the model is linear: for totals, men and women
+        # run together (exact; halves the work).
+        X0 = X0.reshape(X0.shape[0], _NB, _NM, A, 2).sum(axis=4)
+        lam = lam.reshape(len(sim_years), _NB, A, 2).sum(axis=3)
         return run_ensemble(params, lam, X0, sim_years, factors, mult,
                             collect=lambda x: x[:, :, mods].sum(axis=(1, 2)))
 
@@ -206,8 +210,7 @@ def project_rrt(
     if draws:
         factors = sample_rrt_parameters(params, draws, seed, change_percent=change_percent,
                                         vary=vary)
-        totals = run(factors, False)[:, 1:]  # (D, Y, A*S)
-        totals = totals.reshape(draws, len(sim_years), A, 2).sum(axis=3)[:, col]
+        totals = run(factors, False)[:, 1:][:, col]  # (D, Y, A)
         counts = _poisson_counts(totals, [sim_years[c] for c in col], seed,
                                  "renal_replacement_therapy")
     return RRTProjection(tuple(areas), tuple(int(y) for y in years), expected, by_band, counts,
