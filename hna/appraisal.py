@@ -435,6 +435,45 @@ def _provenance(fp: Any, ids: list[str], svcs: dict, cfgs: dict[str, Any], setti
         sources=sources, **extra)
 
 
+def _meta(fp: Any, ids: list[str], svcs: dict, cfgs: dict[str, Any], base_rows: list[dict],
+          o: dict[str, Any]) -> dict[str, Any]:
+    """The appraisal's provenance: settings, files read, sources, costed and missing services."""
+    years = o["years"]
+    y0, y1 = years[0], years[-1]
+    tcfg, edges, schedule = cfgs["tiers"], o["edges"], o["schedule"]
+    growth, qipp_text, alloc = o["growth"], o["qipp_text"], o["alloc"]
+    costed = [r["service"] for r in base_rows if not math.isnan(r["spend"])]
+    files = [("tier schemes", _config_path(o["tiers_config"], PARAMETERS_DIR / "tiers.yaml")),
+             ("segmentation", o["seg_src"]),
+             ("prioritisation", _config_path(o["prioritisation_config"],
+                                             APPRAISAL_DIR / "prioritisation.yaml")),
+             ("thames valley", _config_path(o["thames_valley_config"],
+                                            APPRAISAL_DIR / "thames_valley.yaml"))]
+    files += [(f"framework {p.stem}", p) for p in sorted(APPRAISAL_DIR.glob("*.yaml"))
+              if p.stem not in ("segmentation", "prioritisation", "thames_valley")]
+    files += [(f"service {sid}", svcs[sid].path) for sid in ids]
+    settings = {"footprint": fp.code, "year": y0, "horizon": y1, "services": ids,
+                "base_spend": o["spend_given"], "non_demographic_growth": growth, "qipp": qipp_text,
+                "draws": o["draws"], "seed": None, "edges": edges or tcfg.edges,
+                "hiv_tolerance": o["hiv_tolerance"], "fitness_ratings": o["fitness_ratings"],
+                "allocation": None if alloc is None else alloc.to_dict("records")}
+    return _provenance(fp, ids, svcs, cfgs, settings, files, {
+        "year": y0, "horizon": y1, "years": years, "costed_services": costed,
+        "services_without_cost": [s for s in ids if s not in costed],
+        "services_not_segmented": [s for s in ids if s not in cfgs["segmentation"].services],
+        "services_without_priorities": [s for s in ids
+                                        if s not in cfgs["prioritisation"].services],
+        "edges": edges or tcfg.edges, "non_demographic_growth": growth, "qipp": qipp_text,
+        "qipp_schedule": None if schedule is None else schedule.to_dict("records"),
+        "money": ("GBP at each line's price year (price_year column), not inflated; base spend "
+                  "from base_spend, else demand x unit cost, else the F004 spend line per head; "
+                  "a service with none is marked 'no cost'"),
+        "demand": "received from the caller (hna.appraisal.appraisal_demand); expected values",
+        "population_source": "the population column of the demand received (ONS mid-2020 "
+                             "estimates projected by hna.population)",
+    })
+
+
 # --------------------------------------------------------------------------------------------
 # The appraisal
 
@@ -536,36 +575,13 @@ def appraise_footprint(  # noqa: PLR0913 - every argument is a documented apprai
     programme = programme_tables(ids, crude, cfgs, {"hiv_tolerance": hiv_tolerance,
                                               "fitness_ratings": fitness_ratings,
                                               "benchmark_values": benchmark_values})
-    costed = [r["service"] for r in base_rows if not math.isnan(r["spend"])]
-    files = [("tier schemes", _config_path(tiers_config, PARAMETERS_DIR / "tiers.yaml")),
-             ("segmentation", seg_src),
-             ("prioritisation", _config_path(prioritisation_config,
-                                             APPRAISAL_DIR / "prioritisation.yaml")),
-             ("thames valley", _config_path(thames_valley_config,
-                                            APPRAISAL_DIR / "thames_valley.yaml"))]
-    files += [(f"framework {p.stem}", p) for p in sorted(APPRAISAL_DIR.glob("*.yaml"))
-              if p.stem not in ("segmentation", "prioritisation", "thames_valley")]
-    files += [(f"service {sid}", svcs[sid].path) for sid in ids]
-    settings = {"footprint": fp.code, "year": y0, "horizon": y1, "services": ids,
-                "base_spend": spend_given, "non_demographic_growth": growth, "qipp": qipp_text,
-                "draws": draws, "seed": None, "edges": edges or tcfg.edges,
-                "hiv_tolerance": hiv_tolerance, "fitness_ratings": fitness_ratings,
-                "allocation": None if alloc is None else alloc.to_dict("records")}
-    meta = _provenance(fp, ids, svcs, cfgs, settings, files, {
-        "year": y0, "horizon": y1, "years": years, "costed_services": costed,
-        "services_without_cost": [s for s in ids if s not in costed],
-        "services_not_segmented": [s for s in ids if s not in cfgs["segmentation"].services],
-        "services_without_priorities": [s for s in ids
-                                        if s not in cfgs["prioritisation"].services],
-        "edges": edges or tcfg.edges, "non_demographic_growth": growth, "qipp": qipp_text,
-        "qipp_schedule": None if schedule is None else schedule.to_dict("records"),
-        "money": ("GBP at each line's price year (price_year column), not inflated; base spend "
-                  "from base_spend, else demand x unit cost, else the F004 spend line per head; "
-                  "a service with none is marked 'no cost'"),
-        "demand": "received from the caller (hna.appraisal.appraisal_demand); expected values",
-        "population_source": "the population column of the demand received (ONS mid-2020 "
-                             "estimates projected by hna.population)",
-    })
+    meta = _meta(fp, ids, svcs, cfgs, base_rows, {
+        "years": years, "seg_src": seg_src, "tiers_config": tiers_config,
+        "prioritisation_config": prioritisation_config,
+        "thames_valley_config": thames_valley_config, "spend_given": spend_given,
+        "growth": growth, "qipp_text": qipp_text, "schedule": schedule, "draws": draws,
+        "edges": edges, "hiv_tolerance": hiv_tolerance, "fitness_ratings": fitness_ratings,
+        "alloc": alloc})
     return CommissioningAppraisal(
         tiers=tiers, demand=pd.DataFrame(demand_rows), carter=pd.concat(carter, ignore_index=True),
         service_tiers=pd.concat(stiers, ignore_index=True), segmentation=seg,
