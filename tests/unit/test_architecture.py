@@ -62,8 +62,6 @@ FUNCTION_ALLOWLIST: dict[str, str] = {
         "trend fit with its docstring of formulas; to be split",
     "hna.plots.maps:choropleth":
         "figure with legend, labels and source note (helper D)",
-    "hna.prevalence.simulate:simulate_rrt_arrays":
-        "vectorised stock-and-flow step loop (helper B)",
     "hna.tiers:classify_population":
         "tier classification across schemes (helper H)",
     "hna.tiers:carter_rules":
