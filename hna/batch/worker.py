@@ -7,8 +7,8 @@ then killed, so every job still starts from a fresh interpreter.
 
 Each kernel records the files it opens for reading (a :func:`sys.addaudithook` hook, see
 :data:`_TRACE_SNIPPET`), so the resume key of a job covers the service, model, footprint and
-data files it actually read, wherever they live. Kernels are started with the Linux
-parent-death signal set, so they die with their worker; a worker started by
+data files it actually read, wherever they live. Each kernel sets the Linux parent-death
+signal on itself (:data:`_DEATH_SNIPPET`), so it dies with its worker; a worker started by
 :func:`worker_init` exits as soon as the coordinating process is gone.
 """
 
@@ -86,21 +86,29 @@ _hna_trace()
 del _hna_trace
 """
 
+# Runs first in every kernel: ask Linux to kill this kernel when its worker dies (without a
+# preexec_fn, which would stop subprocess from using its fast vfork path), then check that
+# the worker did not die before the request was made.
+_DEATH_SNIPPET = r"""
+def _hna_die_with_parent():
+    import os, signal
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except Exception:
+        return
+    expected = os.environ.get("HNA_WORKER_PID")
+    if expected and os.getppid() != int(expected):
+        os._exit(1)
+_hna_die_with_parent()
+del _hna_die_with_parent
+"""
+
 _KM_CLASS: Any = None
 _LIVE_KMS: dict[str, list[Any]] = {}
 _LIVE_LOCK = threading.Lock()
 _ACTIVE_WORKDIRS: set[str] = set()
-_SPARE: dict[str, Any] = {}
-
-
-def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child before exec
-    """In a kernel process (before exec): be killed when the worker that started it dies."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - not Linux: the worker's own watch still applies
-        pass
+_SPARE: dict[int, Any] = {}
 
 
 def _kernel_manager_class() -> Any:
@@ -124,8 +132,6 @@ def _kernel_manager_class() -> Any:
                 kw["env"] = env
                 if self.job_cwd:
                     kw.setdefault("cwd", self.job_cwd)
-                if hasattr(os, "fork"):
-                    kw.setdefault("preexec_fn", _set_parent_death_signal)
                 handle = open(self.job_log, "ab") if self.job_log else None  # noqa: SIM115
                 try:
                     if handle is not None:
@@ -167,10 +173,11 @@ class _Slot:
         preload = "import " + ", ".join(KERNEL_PRELOAD)
         km = _kernel_manager_class()(
             kernel_name=self.kernel_name, job_env={HEADLINE_ENV: str(self.headline),
-                                                   TRACE_ENV: str(self.trace)},
+                                                   TRACE_ENV: str(self.trace),
+                                                   "HNA_WORKER_PID": str(os.getpid())},
             job_cwd=self.cwd, job_log=str(self.log), job_token=self.token,
         )
-        lines = json.dumps([_TRACE_SNIPPET, preload])
+        lines = json.dumps([_DEATH_SNIPPET, _TRACE_SNIPPET, preload])
         await km.start_kernel(extra_arguments=[
             f"--IPKernelApp.exec_lines={lines}", "--HistoryManager.enabled=False"])
         self.km = km
