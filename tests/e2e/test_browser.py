@@ -94,9 +94,10 @@ def test_index_renders_the_job_table_in_chromium(small_run, tmp_path):
     page = _DomSummary()
     page.feed(dom)
     assert page.rows.count("ok") == 1 and page.rows.count("failed") == 1
-    assert page.rows.count("error") == 1  # the failure's error row
-    assert {"Job", "Status", "Outputs"} <= set(page.headers)
-    assert "deliberate failure" in dom
+    assert {"Report", "Status"} <= set(page.headers)
+    # a failed job shows a one-line plain-English reason; the traceback stays in the log
+    assert 'class="reason"' in dom and "unexpected error (ValueError)" in dom
+    assert "Traceback" not in dom
 
 
 @pytest.mark.slow
