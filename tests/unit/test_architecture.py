@@ -26,7 +26,6 @@ MAX_FUNCTION_LINES = 80
 MODULE_ALLOWLIST: dict[str, str] = {
     "hna.incidence.nordpred": "the Nordpred fit and prediction with their docstrings (formulas and sources); split fit/predict next",
     "hna.report": "HTML rendering, index page and suppression; helper D is moving tables to hna.narrative",
-    "hna.services": "catalogue models shared with helper F (distributions) plus rate expansion; rate expansion to move to its own module",
     "hna.tiers": "tier schemes and Carter rules; helper H is moving appraisal segmentation out",
 }
 
