@@ -200,8 +200,13 @@ def _reports(run) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def probes(default_run, tmp_path_factory):
-    profile = tmp_path_factory.mktemp("profile")
-    return {p: _probe(_chromium(), p, profile) for p in _reports(default_run)}
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = _reports(default_run)
+    profiles = [tmp_path_factory.mktemp("profile") for _ in pages]  # one per browser
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        seen = pool.map(lambda page, profile: _probe(_chromium(), page, profile), pages, profiles)
+        return dict(zip(pages, seen, strict=True))
 
 
 @pytest.mark.slow
