@@ -9,7 +9,8 @@ minimum 100 new patients per centre):
    131 English units; 18 have no column in its matrix), k = 10..20. Target: < 120 s in total.
 
 Method (stated, as the issue allows): demand aggregation. LSOAs with the same district and the
-same two nearest candidate sites form zones; the MILP is solved exactly on zones (HiGHS) and
+same two nearest candidate sites form zones (nationally, above 5,000 areas, the same two
+nearest sites only: 508 zones for England); HiGHS gets 8 s per k in England; the MILP is solved exactly on zones (HiGHS) and
 every LSOA is then re-assigned by LP for the chosen sites (``hna.designation.aggregate``).
 Printed per k: wall time, HiGHS optimality gap on zones, and the re-assignment gap
 ``(cost - LP bound) / cost`` for the chosen sites.
@@ -38,7 +39,7 @@ def _points(code: str):
     return a.table[["area_code", "lad_code", "x", "y", "cases", "population"]]
 
 
-def _run(label: str, points, sites, ks, target: float) -> None:
+def _run(label: str, points, sites, ks, target: float, time_limit: float) -> None:
     print(f"\n{label}: {len(points):,} LSOAs x {len(sites)} sites, total demand "
           f"{points['cases'].sum():,.0f} cases/yr, minimum {MINIMUM:g}")
     print(f"{'k':>3} {'seconds':>8} {'zones':>6} {'MILP gap':>9} {'reassign gap':>13} "
@@ -47,7 +48,8 @@ def _run(label: str, points, sites, ks, target: float) -> None:
     for k in ks:
         t0 = time.perf_counter()
         try:
-            r = designate(points, sites, k, MINIMUM, travel="road", time_limit=30.0)
+            r = designate(points, sites, k, MINIMUM, travel="road",
+                          time_limit=time_limit)
         except Exception as exc:  # noqa: BLE001 - report infeasible k and go on
             total += time.perf_counter() - t0
             print(f"{k:>3} {time.perf_counter() - t0:8.2f}  {type(exc).__name__}: {exc}"[:160])
@@ -66,13 +68,14 @@ def main() -> None:
     """Time both problems and print gaps."""
     sw = _points("E40000006")
     cand = candidate_sites(resolve_footprint("E40000006"), service_id=SERVICE, road_only=True)
-    _run("South West", sw, cand, range(1, 5), 10.0)
+    _run("South West", sw, cand, range(1, 5), 10.0, 10.0)
     if "--skip-england" in sys.argv:
         return
     eng = _points("E92000001")
     sites = acute_hospital_sites(road_only=True)
     sites = sites[sites["country"] == "England"].reset_index(drop=True)
-    _run("England", eng, sites, range(10, 21), 120.0)
+    # HiGHS time limit 8 s per k: the gap it proves by then is printed
+    _run("England", eng, sites, range(10, 21), 120.0, 8.0)
 
 
 if __name__ == "__main__":

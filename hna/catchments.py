@@ -53,8 +53,6 @@ __all__ = [
     "CatchmentResult",
 ]
 
-DEFAULT_CIRCUITY = 1.3
-DEFAULT_SPEED_KMH = 60.0
 DEFAULT_THRESHOLDS: tuple[float, ...] = (60.0, 90.0, 120.0)
 
 
@@ -213,8 +211,10 @@ def _site_table(alloc: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 
 def allocation_table(demand: pd.DataFrame, sites: pd.DataFrame, minutes: np.ndarray,
                      assign: np.ndarray) -> pd.DataFrame:
-    """One row per demand area: the site it is assigned to, travel minutes and straight-line km
-    (NaN when coordinates are missing, e.g. with a travel-time matrix), cases (and population).
+    """One row per demand area: its site, travel minutes, straight-line km and cases.
+
+    ``km`` is NaN when coordinates are missing (e.g. with a travel-time matrix); population is
+    kept when the demand has it.
 
     Args:
         demand: ``area_code, cases`` (+ ``x, y``, ``population``).

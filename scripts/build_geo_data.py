@@ -200,6 +200,7 @@ def design_layout(xy: np.ndarray, codes: list[str], pairs: set[tuple[str, str]],
 
 
 def build(data_dir: Path, out_dir: Path) -> dict[str, dict]:
+    """Build the bundled geo tables from the shared data; return their vintages."""
     icb = load_boundaries(data_dir / ICB_FILE, level="icb")
     lookup = pd.read_csv(data_dir / ICB_NHSER_FILE, dtype=str)
     nhser_of = dict(zip(lookup["icb22_code"], lookup["nhser_code"], strict=True))
@@ -260,6 +261,7 @@ def build(data_dir: Path, out_dir: Path) -> dict[str, dict]:
 
 
 def main() -> None:
+    """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out-dir", type=Path, default=OUT)

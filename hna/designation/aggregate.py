@@ -5,8 +5,10 @@ slow. The standard remedy in location analysis is to aggregate demand points (Fr
 Rayco and Tamir 2009, *Aggregation error for location models: survey and analysis*, Annals
 of Operations Research 167:171-208). Here:
 
-1. **zones**: areas with the same group (their district) and the same two nearest candidate
-   sites form a zone; its demand is the sum and its travel time to each site the
+1. **zones**: areas with the same group (their district; no group above 5,000 areas) and the
+   same two nearest candidate sites form a zone (``nearest_only`` can further restrict each
+   zone to its nearest sites; it is off by default because with few centres among many sites
+   it strands areas); its demand is the sum and its travel time to each site the
    demand-weighted mean of its areas' times (so a zone's cost equals the sum of its areas'
    costs for any assignment of the whole zone);
 2. the MILP is solved exactly on zones (HiGHS gap reported), which chooses the open sites;
@@ -29,16 +31,37 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
-__all__ = ["AUTO_AGGREGATE_AREAS", "Zones", "zones", "reassign"]
+__all__ = ["AUTO_AGGREGATE_AREAS", "LARGE_AREAS", "NEAREST_SITES", "Zones", "zones",
+           "nearest_only", "reassign"]
 
 #: designate() aggregates automatically above this many areas.
 AUTO_AGGREGATE_AREAS = 400
+#: above this many areas (national problems) zones ignore districts (fewer zones).
+LARGE_AREAS = 5000
+#: with more candidate sites than this, a zone may use only its nearest ones in the MILP.
+NEAREST_SITES = 10_000  # restriction off: with k << sites it can strand areas (tried 8: infeasible)
+
+
+def nearest_only(t: np.ndarray, n_nearest: int) -> np.ndarray:
+    """Zone x site minutes with all but each zone's ``n_nearest`` sites set to NaN (no route).
+
+    A restriction of the zone MILP (stated in the aggregation note): the areas are then
+    re-assigned to any open site by :func:`reassign`.
+    """
+    tt = np.where(np.isfinite(t), t, np.inf)
+    keep = np.argsort(tt, axis=1, kind="stable")[:, :n_nearest]
+    out = np.full_like(t, np.nan)
+    rows = np.arange(t.shape[0])[:, None]
+    out[rows, keep] = t[rows, keep]
+    return out
 
 
 @dataclass
 class Zones:
-    """Zones of areas: ``label[i]`` is the zone of area ``i``; ``w`` zone demand; ``t`` zone x
-    site minutes (demand-weighted means); ``wm`` zone demand per minimum row.
+    """Zones of areas.
+
+    ``label[i]`` is the zone of area ``i``; ``w`` zone demand; ``t`` zone x site minutes
+    (demand-weighted means); ``wm`` zone demand per minimum row.
     """
 
     label: np.ndarray

@@ -74,7 +74,8 @@ def equity_rows(option: str, minutes: np.ndarray, population: np.ndarray,
 
 
 def equity_table(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """Rows from :func:`equity_rows` as a table ``option, group, population, mean_minutes,
-    p90_minutes, share_over_<t>_min``.
+    """Rows from :func:`equity_rows` as a table.
+
+    Columns ``option, group, population, mean_minutes, p90_minutes, share_over_<t>_min``.
     """
     return pd.DataFrame(rows)

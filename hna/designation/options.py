@@ -221,7 +221,9 @@ def _option_item(r: dict[str, Any]) -> dict[str, Any]:
 
 def options_table(cmp: KComparison, ks: list[int], thresholds: Sequence[float],
                   viability: pd.DataFrame, settings: DesignationSettings) -> pd.DataFrame:
-    """One row per ``k``: ``k, feasible, reason, binding, sites, site_names, min_centre_cases,
+    """One row per ``k``: feasibility, centres, caseloads, probability and travel.
+
+    Columns ``k, feasible, reason, binding, sites, site_names, min_centre_cases,
     mean_centre_cases, prob_all_meet_minimum, mean_minutes, p90_minutes, max_minutes,
     share_over_<t>_min, areas_past_nearer_centre`` (+ ``change_*, opened, closed`` against the
     current configuration; ``status, mip_gap``). Travel figures are case-weighted.
@@ -307,6 +309,14 @@ def _equity(opts_results: dict[int, DesignationResult], demand: AreaDemand,
     return pd.DataFrame(rows)
 
 
+def _citations(service_id: str, conf: SiteConfiguration | None) -> list[str]:
+    """Citations of the sources of the current configuration."""
+    from hna.geography.sites import service_sites
+
+    spec = service_sites(service_id) if conf is not None else None
+    return [s.cite() for s in (spec.sources if spec else []) if s.id in conf.sources]
+
+
 def _settings(settings: DesignationSettings | None, fields: dict[str, Any]
               ) -> DesignationSettings:
     base = settings.model_dump() if settings is not None else {}
@@ -390,7 +400,8 @@ def designation_options(
         demand=dd.meta, candidates_source=cand.attrs.get("source", "candidates"),
         n_candidates=len(cand), geography=demand.geography,
         current=(cur_conf.model_dump() if cur_conf else
-                 (cur_sites["site_code"].tolist() if cur_sites is not None else None)))
+                 (cur_sites["site_code"].tolist() if cur_sites is not None else None)),
+        current_citations=_citations(svc.id, cur_conf))
     return DesignationOptions(
         service=svc, footprint=fp, settings=s, ks=ks, minimum=m, demand=demand,
         candidates=cand, comparison=cmp,

@@ -26,6 +26,7 @@ class DesignationInfeasible(ParameterError):
 
     def __init__(self, message: str, *, reasons: list[tuple[str, str]], k: int,
                  hint: str | None = None) -> None:
+        """Record the binding ``reasons`` for ``k`` and the message for people."""
         self.reasons = reasons
         self.k = k
         super().__init__(message, field="designation", hint=hint)
@@ -102,6 +103,7 @@ class DesignationResult:
 
     @property
     def chosen_sites(self) -> list[str]:
+        """Site codes of the designated centres."""
         return self.centres["site_code"].tolist()
 
     def headline(self) -> dict[str, object]:
@@ -156,8 +158,10 @@ class DesignationResult:
 
 @dataclass
 class KComparison:
-    """Designations for several ``k``: ``table`` (one row per k) and ``results`` (k -> result
-    or the :class:`DesignationInfeasible` raised).
+    """Designations for several ``k``.
+
+    ``table`` has one row per k; ``results`` maps k to the result or the
+    :class:`DesignationInfeasible` raised.
     """
 
     table: pd.DataFrame

@@ -38,7 +38,14 @@ from hna.catchments import (
     weighted_quantile,
 )
 from hna.checks import check_number
-from hna.designation.aggregate import AUTO_AGGREGATE_AREAS, reassign, zones
+from hna.designation.aggregate import (
+    AUTO_AGGREGATE_AREAS,
+    LARGE_AREAS,
+    NEAREST_SITES,
+    nearest_only,
+    reassign,
+    zones,
+)
 from hna.designation.milp import _diagnose, _precheck, _Problem, _solve
 from hna.designation.result import (
     ConfigurationChange,
@@ -233,17 +240,22 @@ def _solve_or_raise(problem: _Problem, d: pd.DataFrame, cand: pd.DataFrame, requ
 def _solve_zones(problem: _Problem, d: pd.DataFrame, cand: pd.DataFrame, request: str,
                  time_limit: float, gap: float):
     """Solve on zones of areas, then re-assign the areas for the chosen sites."""
-    group = d["lad_code"].to_numpy() if "lad_code" in d.columns else None
+    large = len(d) > LARGE_AREAS
+    group = d["lad_code"].to_numpy() if "lad_code" in d.columns and not large else None
     z = zones(problem.w, problem.t, group, problem.wm)
-    zp = replace(problem, w=z.w, t=z.t, wm=z.wm)
+    zt = nearest_only(z.t, NEAREST_SITES) if problem.t.shape[1] > NEAREST_SITES else z.t
+    zp = replace(problem, w=z.w, t=zt, wm=z.wm)
     first = pd.Series(np.arange(len(d))).groupby(z.label).first().to_numpy()
     zd = pd.DataFrame({"area_code": d["area_code"].to_numpy()[first]})
     (zassign, open_idx), res, seconds = _solve_or_raise(zp, zd, cand, request, time_limit, gap)
     start = time.perf_counter()
     assign, cost, lp = reassign(problem.w, problem.t, np.sort(open_idx), problem.m,
                                 problem.wm, zassign[z.label])
-    info = {"areas": len(d), "zones": len(z.w),
-            "rule": "areas with the same district and the same two nearest candidate sites",
+    rule = ("areas with the same two nearest candidate sites" if large else
+            "areas with the same district and the same two nearest candidate sites")
+    if problem.t.shape[1] > NEAREST_SITES:
+        rule += f"; each zone may use only its {NEAREST_SITES} nearest sites in the MILP"
+    info = {"areas": len(d), "zones": len(z.w), "rule": rule,
             "milp_gap": float(res.mip_gap) if res.mip_gap is not None else float("nan"),
             "reassignment_gap": float((cost - lp) / cost) if cost > 0 and np.isfinite(lp)
             else float("nan")}

@@ -88,8 +88,9 @@ def areas() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def code_changes() -> pd.DataFrame:
-    """Retired and changed codes: ``old_code, old_name, new_code, new_name, level, effective,
-    kind, source``.
+    """Retired and changed codes.
+
+    Columns ``old_code, old_name, new_code, new_name, level, effective, kind, source``.
     """
     return _read("code_changes.csv")
 
@@ -173,6 +174,7 @@ class Footprint:
 
     @property
     def n_districts(self) -> int:
+        """Number of districts (whole or in part) in the footprint."""
         return int(self.members["lad_code"].nunique())
 
 

@@ -47,8 +47,9 @@ def _lsoas() -> pd.DataFrame:
 
 
 def lsoas() -> pd.DataFrame:
-    """Every English LSOA 2011: ``lsoa_code, lad_code, icb_code, x, y, population, imd_decile,
-    imd_quintile``.
+    """Every English LSOA 2011 (32,844 rows).
+
+    Columns ``lsoa_code, lad_code, icb_code, x, y, population, imd_decile, imd_quintile``.
     """
     return _lsoas().copy()
 

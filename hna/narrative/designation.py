@@ -233,13 +233,20 @@ def source_notes(opts: DesignationOptions) -> list[str]:
     out = [f"Critical mass: {svc.cite(svc.critical_mass.source)}."]
     if svc.rates is not None:
         out.append(f"Rates: {svc.cite(svc.rates.source)}.")
-    out += [f"Candidate hospitals: {opts.candidates.attrs.get('source', 'candidates')}.",
-            f"Travel: {opts.travel_source}.", f"Small areas: {LSOA_SOURCE}."]
+    out += [f"Candidate hospitals: {_no_paths(opts.candidates.attrs.get('source', ''))}.",
+            f"Travel: {_no_paths(opts.travel_source)}.", f"Small areas: {_no_paths(LSOA_SOURCE)}."]
     if opts.current_config is not None:
-        spec_sources = opts.meta.get("current", {}) or {}
-        out.append("Today's configuration: " + ", ".join(spec_sources.get("sources", []))
-                   + " (parameters/sites).")
+        out.append("Today's configuration: " + "; ".join(opts.meta.get("current_citations", []))
+                   + ".")
     return out
+
+
+def _no_paths(text: str) -> str:
+    """Drop file names and paths (``hna/data/x.csv``, ``(y.csv)``) from a source line."""
+    import re
+
+    text = re.sub(r"[:;,]?\s*\(?[\w./-]+\.(?:csv|gz|py|yaml|geojson)\)?", "", text)
+    return re.sub(r"\s{2,}", " ", text).strip(" ;:,")
 
 
 def maps(opts: DesignationOptions, ks: list[int] | None = None, *,

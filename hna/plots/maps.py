@@ -19,8 +19,8 @@ from matplotlib import colors as mcolors
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from hna.geography.boundaries import hex_geodataframe
 from hna.errors import DataError, ParameterError
+from hna.geography.boundaries import hex_geodataframe
 
 __all__ = ["choropleth", "catchment_map", "lsoa_catchment_map", "travel_time_map", "scale_bar"]
 
@@ -96,7 +96,7 @@ def _note(fig, source: str | None, extra: str | None = None) -> None:
                  color="#333333", wrap=True)
 
 
-def choropleth(
+def choropleth(  # noqa: PLR0913 - plotting options, all keyword-only; kept from the API
     values,
     level: str | gpd.GeoDataFrame = "icb",
     *,
@@ -123,10 +123,18 @@ def choropleth(
             (``code``/``area_code`` or ``code_col``) and a value column (``value_col``, or its
             only numeric column).
         level: ``"icb"`` or ``"nhs_region"`` for the bundled hexagon cartogram, or a
-            GeoDataFrame of real boundaries (as from :func:`hna.geography.boundaries.load_boundaries`).
+            GeoDataFrame of real boundaries (as from
+            :func:`hna.geography.boundaries.load_boundaries`).
         boundaries: real boundaries (alternative to passing them as ``level``).
-        title, source, legend_label: the title, the source note (``"Source: ..."``) and the
-            colour-bar label.
+        title: the figure title.
+        source: the source note (``"Source: ..."``).
+        legend_label: the colour-bar label.
+        value_col: the value column of a DataFrame ``values``.
+        code_col: the code column of ``values`` and of the boundaries.
+        vmin: lower end of a continuous colour scale.
+        vmax: upper end of a continuous colour scale.
+        figsize: figure size in inches.
+        ax: draw into this axes instead of a new figure.
         cmap: a matplotlib colour map (sequential, colour-blind safe: viridis, cividis...).
         labels: ``"label"`` (NHS abbreviations), ``"short_name"``, ``"name"``, ``"code"`` or
             None; ``"auto"`` means abbreviations on hexes and none on real boundaries.

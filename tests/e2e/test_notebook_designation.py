@@ -27,8 +27,12 @@ EXPECTED_PARAMETERS = {
     "service": "soft_tissue_sarcoma",
     "footprint": "E40000006",
     "ks": [1, 2, 3],
-    "candidates": "major_acute",
+    "candidates": "acute",
+    "current": "service",
+    "travel": "road",
     "year": 2025,
+    "horizon_end": 2030,
+    "minimum_in": "target_year",
     "draws": 200,
     "seed": 1,
     "run_name": "interactive",
@@ -108,9 +112,7 @@ def test_run_spec_validates_and_expands_to_one_job():
 
 
 def test_default_run_includes_one_south_west_sarcoma_designation_job():
-    """parameters/runs/default.yaml restricts the notebook (per-notebook services, footprints
-    and parameters) to soft tissue sarcoma in NHS South West, comparing 1, 2 and 3 centres.
-    """
+    """The default run restricts the notebook to sarcoma in NHS South West, k = 1, 2, 3."""
     path = REPO / "parameters" / "runs" / "default.yaml"
     spec = load_runspec(path)
     jobs = [j for j in expand_jobs(spec, root=REPO, source=str(path)) if j.notebook == NOTEBOOK]
@@ -121,8 +123,6 @@ def test_default_run_includes_one_south_west_sarcoma_designation_job():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SHARED / "facilities").is_dir(),
-                    reason="shared data folder (../shared/data) not available")
 def test_notebook_executes_with_papermill_and_records_a_headline(tmp_path, monkeypatch):
     import papermill as pm
 
@@ -137,10 +137,11 @@ def test_notebook_executes_with_papermill_and_records_a_headline(tmp_path, monke
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 3  # one catchment map per feasible k
+    assert len(images) == 6  # a catchment map and a travel-time map per feasible k
     markdown = "\n".join(o["data"]["text/markdown"] for o in outputs
                          if "text/markdown" in o.get("data", {}))
-    assert "1, 2 and 3 centres are all feasible" in markdown
+    assert "1, 2 and 3 centre(s) can be designated" in markdown
+    assert "Today's configuration" in markdown
     head = json.loads(headline.read_text())
     assert head["feasible"] == "1, 2, 3" and head["minimum_per_centre"] == 100
     for k in (1, 2, 3):

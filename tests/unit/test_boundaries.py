@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from hna.errors import DataError, ParameterError
 from hna.geography.boundaries import (
     BNG,
     dissolve_to,
@@ -23,7 +24,6 @@ from hna.geography.boundaries import (
     load_boundaries,
     repair_geometry,
 )
-from hna.errors import DataError, ParameterError
 
 matplotlib.use("Agg")
 

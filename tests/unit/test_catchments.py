@@ -247,8 +247,8 @@ def test_road_travel_falls_back_to_straight_line_for_the_isles_of_scilly():
     from hna.geography.sites import acute_hospital_sites
     from hna.geography.small_areas import lsoas
 
-    l = lsoas()
-    d = l[l["lsoa_code"].isin(["E01019077", "E01018750"])].rename(
+    table = lsoas()
+    d = table[table["lsoa_code"].isin(["E01019077", "E01018750"])].rename(
         columns={"lsoa_code": "area_code"}).assign(cases=1.0)
     s = acute_hospital_sites(road_only=True)
     s = s[s["site_code"].isin(["REF12", "RK950"])]

@@ -233,8 +233,8 @@ def test_matches_brute_force_on_random_instance(k, m):
 @pytest.mark.skipif(not (SHARED / "population_estimates").is_dir(),
                     reason="shared data folder (../shared/data) not available")
 def test_south_west_sarcoma_k_1_to_3():
-    from hna.geography.boundaries import load_boundaries
     from hna.catchments import area_points, demand_points, major_acute_sites
+    from hna.geography.boundaries import load_boundaries
 
     pop = pd.read_csv(SHARED / "population_estimates"
                       / "ons_mye_mid2020_2021geog_uk_all_areas_sex_syoa.csv",
