@@ -52,7 +52,7 @@ from hna.checks import check_draws
 from hna.errors import DataError, ParameterError
 from hna.population import parse_years  # noqa: F401  (re-exported: hna.demand.parse_years)
 from hna.provenance import META_KEYS, build_meta
-from hna.rate_projection import rate_multipliers
+from hna.incidence.rate_projection import rate_multipliers
 from hna.services import Service, load_service, parameter_hash, scope_weights, service_rates
 
 __all__ = [
@@ -93,7 +93,7 @@ class DemandResult:
         meta: provenance: hna version, service id, scenario, parameter hash, data vintages,
             seed, draws, years, projection label, rate projection, what the intervals include
             (``interval_includes``), footprints.
-        rate_model: for rate services, the :class:`hna.rate_draws.RateModel` (reused by
+        rate_model: for rate services, the :class:`hna.incidence.rate_draws.RateModel` (reused by
             :func:`hna.sensitivity.sensitivity` and the explorer).
     """
 
@@ -235,7 +235,7 @@ def _rate_demand(svc: Service, pops: dict[str, pd.DataFrame], years: list[int], 
                  seed: int, variant: str, keep_draws: bool = True,
                  quantiles: Sequence[float] | None = None,
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
-    from hna.rate_draws import simulate_rate_model
+    from hna.incidence.rate_draws import simulate_rate_model
     from hna.service_uncertainty import describe_uncertainty, rate_model
 
     pop = pops[variant]
@@ -443,7 +443,7 @@ def _prepare(service: Any, opts: _Options) -> tuple[Service, list[int], int, tup
 
 def _run(service: Service | str, footprint: Any, level: str | None, opts: _Options
          ) -> DemandResult:
-    from hna.rate_draws import check_memory
+    from hna.incidence.rate_draws import check_memory
 
     svc, ys, draws, qs, variant = _prepare(service, opts)
     base = _base_population(opts.population)

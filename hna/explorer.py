@@ -4,7 +4,7 @@ Sliders and pickers for the scenario parameters (annual trend and its uncertaint
 caseload, number of centres, population projection variant, horizon) redraw the fan chart, the
 viability table (cases allocated between centres, :func:`hna.thresholds.viability`) and the
 tornado chart (:func:`hna.sensitivity.sensitivity`). The populations and the age-sex exposure
-arrays are computed once (:class:`hna.rate_draws.RateModel`); a change only re-samples the
+arrays are computed once (:class:`hna.incidence.rate_draws.RateModel`); a change only re-samples the
 parameters and the counts of one footprint, so each answer comes in well under a second. The
 "Save scenario" button writes the current settings as a scenario YAML
 (:mod:`hna.scenarios`), with the rationale typed in the box as its assumption.
@@ -137,7 +137,7 @@ class Explorer:
     # ------------------------------------------------------------------ redraw
     def update(self) -> None:
         """Recompute for the current settings and redraw the three outputs."""
-        from hna.rate_draws import simulate_rate_model
+        from hna.incidence.rate_draws import simulate_rate_model
         from hna.sensitivity import sensitivity
         from hna.thresholds import viability
         from hna.uncertainty import DEFAULT_QUANTILES, quantile_columns, summarise_array

@@ -1,7 +1,7 @@
 """Which assumption drives the horizon-year result: one-at-a-time sensitivity and variance shares.
 
 For a rate service's demand in one footprint and year, each source of uncertainty ``i`` of the
-:class:`hna.rate_draws.RateModel` (Poisson noise, the age-sex rates, ``rate_level``,
+:class:`hna.incidence.rate_draws.RateModel` (Poisson noise, the age-sex rates, ``rate_level``,
 ``case_definition``, ``annual_change_percent``, ``population_variant``) is sampled **alone**,
 every other input held at its central value, with the same seed (common random numbers):
 
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hna.errors import ParameterError
-from hna.rate_draws import RateModel, simulate_rate_model
+from hna.incidence.rate_draws import RateModel, simulate_rate_model
 
 __all__ = ["LABELS", "sensitivity", "dominant_text", "table_from_headline"]
 

@@ -15,8 +15,8 @@ Rates with counts (or ``rates.equivalent_cases``) also carry the gamma uncertain
 age-sex rate. A trend fitted to ``projection.history`` gets ``annual_change_percent ~
 normal(fit, its standard error)`` unless the file states another distribution.
 
-:func:`rate_model` builds the :class:`hna.rate_draws.RateModel` that
-:func:`hna.rate_draws.simulate_rate_model` samples.
+:func:`rate_model` builds the :class:`hna.incidence.rate_draws.RateModel` that
+:func:`hna.incidence.rate_draws.simulate_rate_model` samples.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import pandas as pd
 
 from hna.distributions import Distribution
 from hna.errors import ParameterError
-from hna.rate_draws import RateModel
-from hna.rate_projection import rate_multipliers, trend_settings
+from hna.incidence.rate_draws import RateModel
+from hna.incidence.rate_projection import rate_multipliers, trend_settings
 
 # The checks of a service's ``uncertainty:`` entries live with the other service-file checks
 # (hna.service_checks, below hna.services in the import graph); re-exported here.

@@ -223,7 +223,7 @@ def _designation_criteria(path: Path) -> str:
 
 
 def _base_spend(path: Path) -> str:
-    from hna.appraisal_programme import BaseSpendMap
+    from hna.appraisal.programme import BaseSpendMap
 
     read_parameter_file(path, BaseSpendMap, source=display_path(path))
     return "appraisal base spend (F004 lines, unit costs)"

@@ -1,6 +1,6 @@
 """Commissioning appraisal report: readable tables and statements for each section.
 
-Works on a :class:`hna.appraisal_result.CommissioningAppraisal`. :func:`report_table` gives a
+Works on a :class:`hna.appraisal.result.CommissioningAppraisal`. :func:`report_table` gives a
 section's table with human headers and values written by :mod:`hna.formatting` (money as
 "£5.8 million (2008/09 prices)", snake_case labels humanised, a service without a cost shown as
 "no cost"); notebooks show it with ``narrative.table(report_table(a, name), caption=caption(name))``.
@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 
 from hna import formatting as fmt
-from hna.appraisal_result import _DISPLAY, TITLES
+from hna.appraisal.result import _DISPLAY, TITLES
 
-__all__ = ["caption", "report_table", "section", "answer", "money_note", "inferred_note"]
+__all__ = ["caption", "report_table", "section", "answer", "money_note", "inferred_note",
+           "headline_table"]
 
 _MONEY = {"annual_cost", "base_spend", "do_nothing_spend", "spend", "qipp_saving", "allocation",
           "gap_do_nothing", "gap", "value", "running_total"}
@@ -167,3 +168,33 @@ def inferred_note(appraisal: Any) -> str:
         return ""
     return "**Inferred, not from the seeds:** " + "; ".join(parts) + (
         ". Tables mark these rows 'Inferred'.")
+
+
+def headline_table(headline: dict[str, Any], price_year: str | None = None) -> pd.DataFrame:
+    """The appraisal's headline numbers for people: ``Item, Value`` (helper D).
+
+    Spend and savings as money, populations as whole numbers, year spans in words
+    ("2025 to 2030"), lists in words, tier ids without underscores; never Python reprs.
+
+    Args:
+        headline: :meth:`CommissioningAppraisal.headline` (JSON-friendly dict).
+        price_year: price base of the money figures, shown with them when given.
+    """
+    rows = []
+    for key, value in headline.items():
+        if key == "years":
+            shown = fmt.fmt_years(value)
+        elif isinstance(value, list | tuple):
+            shown = fmt.fmt_list(str(v).replace("_", " ") for v in value)
+        elif value is None:
+            shown = "not available"
+        elif any(w in key for w in ("spend", "saving", "cost", "gap")):
+            shown = fmt.fmt_money(value, price_year)
+        elif "population" in key:
+            shown = fmt.fmt_count(value)
+        elif isinstance(value, float):
+            shown = fmt.fmt_number(value, 1)
+        else:
+            shown = str(value).replace("_", " ")
+        rows.append({"Item": fmt.humanise(key), "Value": shown})
+    return pd.DataFrame(rows)

@@ -404,7 +404,7 @@ def test_sarcoma_cost_per_case_from_the_cited_study(em):
 
 
 def test_base_spend_from_the_f004_renal_line_when_no_unit_cost(tmp_path, monkeypatch):
-    from hna import appraisal_programme
+    from hna.appraisal import programme as appraisal_programme
 
     demand = appraisal_demand(EAST_MIDLANDS, ["bone_sarcoma"], range(2025, 2026))
     p = tmp_path / "base_spend.yaml"

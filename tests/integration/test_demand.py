@@ -280,7 +280,7 @@ def test_draws_zero_is_the_central_estimate_and_draw_zero_uses_central_parameter
     r = service_demand("soft_tissue_sarcoma", SW, draws=50, **kw)
     np.testing.assert_allclose(central.summary["expected"], r.summary["expected"])
     np.testing.assert_allclose(r.rate_model.expected()[0], r.summary["expected"], rtol=1e-9)
-    from hna.rate_draws import simulate_rate_model
+    from hna.incidence.rate_draws import simulate_rate_model
 
     no_noise = simulate_rate_model(r.rate_model, 5, 1, vary=["annual_change_percent",
                                                              "case_definition"])["counts"]

@@ -16,7 +16,7 @@ The caller computes demand first (the one place hna models anything here) and ha
 ``appraise_footprint`` never runs ``service_demand``: national figures (Carter caseload,
 segmentation patient numbers, NORCOM small-number test) come from the England rows of the
 demand it receives (DESIGN.md: "a composer receives what it needs"). Each section is built by
-one small function below; the tables and their titles are in :mod:`hna.appraisal_result`.
+one small function below; the tables and their titles are in :mod:`hna.appraisal.result`.
 User guide: ``docs/appraisal.md``; methods: ``docs/methods/appraisal.md``, ``finance.md``.
 
 Choices made here (documented in ``docs/appraisal.md``):
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hna import finance, frameworks
-from hna.appraisal_inputs import (
+from hna.appraisal.inputs import (
     _allocation,
     _base_spend,
     _config_path,
@@ -55,8 +55,8 @@ from hna.appraisal_inputs import (
     _services,
     _year,
 )
-from hna.appraisal_programme import BaseSpendMap, load_configs, programme_tables
-from hna.appraisal_result import (
+from hna.appraisal.programme import BaseSpendMap, load_configs, programme_tables
+from hna.appraisal.result import (
     SECTIONS,
     TABLES,
     TITLES,

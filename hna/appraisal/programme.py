@@ -145,7 +145,7 @@ def _benchmark_input(values: Any) -> pd.DataFrame:
 
 def programme_tables(ids: list[str], crude: dict[str, float], cfgs: dict[str, Any],
                opts: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The programme-level tables, keyed as in :data:`hna.appraisal_result.TABLES`.
+    """The programme-level tables, keyed as in :data:`hna.appraisal.result.TABLES`.
 
     ``crude`` is each service's England crude rate (cases per person a year, for NORCOM's
     small-number test); ``cfgs`` come from :func:`load_configs`; ``opts`` holds
