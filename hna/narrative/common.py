@@ -102,6 +102,7 @@ def column_kind(name: str, values: pd.Series) -> str:
     """
     low = str(name).lower()
     non_null = values.dropna()
+    non_null = non_null[non_null.map(lambda v: not (isinstance(v, str) and not v.strip()))]
     if pd.api.types.is_bool_dtype(values) or (
             len(non_null) and non_null.map(lambda v: isinstance(v, bool | np.bool_)).all()):
         return "bool"
@@ -125,7 +126,7 @@ def format_value(value: Any, kind: str, digits: int = 1) -> str:
     """One value written by the formatting policy for its column ``kind``."""
     if kind == "list":
         return fmt.fmt_list(value) if isinstance(value, list | tuple) else str(value)
-    if fmt.is_missing(value):
+    if fmt.is_missing(value) or (isinstance(value, str) and not value.strip()):
         return ""
     if kind == "bool":
         return fmt.fmt_bool(value)

@@ -181,3 +181,8 @@ def test_observed_counts_are_the_published_ones_and_small_counts_suppressed():
     assert "Person-years" not in t.columns
     small = SimpleNamespace(rates=SimpleNamespace(counts=[SimpleNamespace(age_band="0-4", sex="female", cases=3)]))
     assert narrative.observed_counts(small)["Observed cases"].item() == "fewer than 5"
+
+
+def test_flags_with_blanks_are_yes_no():
+    t = narrative.table(pd.DataFrame({"Test met": [True, "", False, None]}))
+    assert t.shown["Test met"].tolist() == ["Yes", "", "No", ""]
