@@ -203,9 +203,13 @@ def _solve(p: _Problem, time_limit: float, gap: float):
     res, x = _milp((c, A, lo, hi), lb, np.where(keep, ub, lb), keep, remaining, gap)
     status = _Status(res.status, res.message,
                      float(res.mip_gap) if res.mip_gap is not None else float("nan"))
-    if x is None and heuristic is not None:  # time limit without an incumbent: keep UB
+    worse = (x is not None and heuristic is not None and res.status != 0
+             and float(c @ heuristic) < float(c @ x) - 1e-9)
+    if heuristic is not None and (x is None or worse):  # time limit: keep the better UB
         x = heuristic
-        status = _Status(1, "time limit; heuristic solution", float("nan"))
+        ub = float(c @ x)  # gap against the LP relaxation bound (a valid lower bound)
+        status = _Status(1, "time limit; heuristic solution",
+                         (ub - float(lp.fun)) / ub if ub > 0 else float("nan"))
     seconds = time.perf_counter() - start
     if x is None:
         return None, status, seconds
