@@ -78,20 +78,22 @@ def test_load_runspec_reads_a_valid_spec():
     assert (spec.draws, spec.seed, spec.parameters) == (10, 7, {"note": "small run"})
 
 
-def test_default_runspec_expands_to_service_reports_overview_designation_and_appraisals(
+def test_default_runspec_expands_to_service_reports_overview_designation_appraisals_scenarios(
         tmp_path, monkeypatch):
     spec = load_runspec(REPO / "parameters" / "runs" / "default.yaml")
     assert (spec.draws, spec.seed, spec.years_label) == (1000, 20261124, "2025-2040")
     # Stand-ins for the content notebooks and the service catalogue (written elsewhere).
     (tmp_path / "notebooks").mkdir()
     for name in ("service_needs", "footprint_overview", "designation_options",
-                 "commissioning_appraisal"):
+                 "commissioning_appraisal", "scenarios"):
         shutil.copy(NOTEBOOKS / "ok.ipynb", tmp_path / "notebooks" / f"{name}.ipynb")
     monkeypatch.setattr(batch_jobs, "check_services", _any_service)
     regions = ["E40000003", "E40000005", "E40000006", "E40000007", "E40000010", "E40000011",
                "E40000012"]
     jobs = expand_jobs(spec, root=tmp_path)
-    assert len(jobs) == 16 + 1 + 1 + 8
+    assert len(jobs) == 16 + 1 + 1 + 8 + 1
+    assert jobs[-1].id == "soft_tissue_sarcoma/E92000001_scenarios"
+    assert jobs[-1].parameters["scenarios"] == [None, "sts_registry_trend"]
     assert [j.id for j in jobs[:2]] == ["soft_tissue_sarcoma/E92000001",
                                         "soft_tissue_sarcoma/E40000003"]
     design = jobs[17]
