@@ -356,7 +356,7 @@ def _label(code: Any, name: Any) -> str:
 def _report_title(meta: Mapping[str, Any], fallback: str) -> str:
     if meta.get("title"):
         return str(meta["title"])
-    parts = [_label(meta.get("service"), meta.get("service_name")),
+    parts = [str(meta.get("service_name") or meta.get("service") or ""),
              _label(meta.get("footprint"), meta.get("footprint_name"))]
     label = " \u2014 ".join(p for p in parts if p)
     return label or humanise(Path(str(meta.get("notebook") or fallback)).stem)
@@ -365,7 +365,8 @@ def _report_title(meta: Mapping[str, Any], fallback: str) -> str:
 def _header_html(meta: Mapping[str, Any], fallback: str = "Report") -> str:
     status = meta.get("status")
     pairs = [
-        ("Service", _label(meta.get("service"), meta.get("service_name"))),
+        # A service's name only: its id is snake_case, which reviewers should not see.
+        ("Service", meta.get("service_name") or meta.get("service")),
         ("Footprint", _label(meta.get("footprint"), meta.get("footprint_name"))),
         ("Years", meta.get("years")),
         ("Run", meta.get("run")),

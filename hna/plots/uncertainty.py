@@ -17,7 +17,7 @@ def tornado(
     table: pd.DataFrame,
     title: str = "What drives the uncertainty",
     xlabel: str = "Demand in the horizon year",
-    source: str = "hna one-at-a-time sensitivity (hna.sensitivity)",
+    source: str = "hna one-at-a-time sensitivity analysis (each input varied alone)",
 ):
     """Tornado chart: for each input, the 95% range of demand with only that input varying.
 
@@ -52,7 +52,7 @@ def scenario_fans(
     title: str = "Projected demand by scenario",
     ylabel: str = "New cases per year",
     minimum: float | None = None,
-    source: str = "hna projection (Monte Carlo); parameters/scenarios",
+    source: str = "hna Monte Carlo projection under each named scenario",
 ):
     """One fan (mean and 95% interval) per scenario on shared axes.
 

@@ -206,8 +206,9 @@ META = {"service": "dialysis", "service_name": "Dialysis", "footprint": "E400000
 def test_render_html_has_header_tables_and_embedded_figures_but_no_code(tmp_path):
     page = render_html(_executed_notebook(tmp_path / "x.ipynb"), META)
     header = page[page.index('<header class="hna-header'):page.index("</header>")]
-    for text in ("Dialysis (dialysis)", "London (E40000003)", "default"):
+    for text in ("Dialysis", "London (E40000003)", "default"):
         assert text in header
+    assert "(dialysis)" not in header  # the service id is snake_case: reviewers see the name
     assert "2026-11-24" not in page  # no dates: the same notebook gives the same bytes
     assert "<td>2025</td>" in page
     assert f"data:image/png;base64,{PNG_1X1}" in page
