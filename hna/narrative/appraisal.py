@@ -171,7 +171,7 @@ def inferred_note(appraisal: Any) -> str:
 
 
 def headline_table(headline: dict[str, Any], price_year: str | None = None) -> pd.DataFrame:
-    """The appraisal's headline numbers for people: ``Item, Value`` (helper D).
+    """The appraisal's headline numbers for people: ``Item, Value``.
 
     Spend and savings as money, populations as whole numbers, year spans in words
     ("2025 to 2030"), lists in words, tier ids without underscores; never Python reprs.
