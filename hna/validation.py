@@ -139,10 +139,13 @@ def _footprints(path: Path) -> str:
 
 
 def _run(path: Path) -> str:
-    from hna.batch.runspec import load_runspec
+    """A run spec passes only if ``hna run`` would accept it: notebooks, services, years..."""
+    from hna.batch.jobs import expand_jobs
+    from hna.batch.runspec import load_runspec, project_root
 
     spec = load_runspec(path)
-    return f"run spec {spec.name} ({len(spec.notebooks)} notebook(s))"
+    jobs = expand_jobs(spec, root=project_root(path), source=str(path))
+    return f"run spec {spec.name} ({len(spec.notebooks)} notebook(s), {len(jobs)} job(s))"
 
 
 def _tiers(path: Path) -> str:

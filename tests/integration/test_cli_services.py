@@ -96,9 +96,21 @@ def test_validate_recognises_a_run_spec_outside_parameters_runs(tmp_path):
 
     dst = tmp_path / "mine.yaml"
     shutil.copy(REPO / "parameters" / "runs" / "default.yaml", dst)
+    text = dst.read_text(encoding="utf-8")  # relative notebook paths resolve from tmp_path
+    dst.write_text(text.replace("path: notebooks/", f"path: {REPO}/notebooks/"), encoding="utf-8")
     res = _run(["validate", str(dst)])
     assert res.exit_code == 0, res.output
     assert "run spec" in res.stdout
+
+
+def test_validate_fails_a_copied_run_spec_whose_notebooks_hna_run_cannot_find(tmp_path):
+    import shutil
+
+    dst = tmp_path / "mine.yaml"
+    shutil.copy(REPO / "parameters" / "runs" / "default.yaml", dst)
+    res = _run(["validate", str(dst)])
+    assert res.exit_code == 2
+    assert "notebook not found" in res.output and "Traceback" not in res.output
 
 
 def test_validate_duplicate_key_is_one_line_exit_2(tmp_path):

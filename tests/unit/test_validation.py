@@ -33,16 +33,35 @@ def test_each_kind_is_recognised_from_content_outside_its_folder(tmp_path, rel, 
     shutil.copy(src, dst)
     if kind == "service":  # relative file references resolve from the service's folder
         dst = src
+    if kind == "run":  # notebook paths resolve from the spec's folder: make them absolute
+        _absolute_notebooks(dst)
     res = validate_file(dst)
     assert res["kind"] == kind
     assert res["ok"], res["message"]
 
 
+def _absolute_notebooks(spec):
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("path: notebooks/", f"path: {REPO}/notebooks/"), encoding="utf-8")
+
+
 def test_a_run_spec_outside_parameters_runs_is_a_run_spec_not_footprints(tmp_path):
     dst = tmp_path / "my_run.yaml"
     shutil.copy(PARAMS / "runs" / "default.yaml", dst)
+    _absolute_notebooks(dst)
     res = validate_file(dst)
     assert (res["kind"], res["ok"]) == ("run", True), res["message"]
+    assert "job(s)" in res["message"]
+
+
+def test_validate_refuses_a_run_spec_that_hna_run_would_refuse(tmp_path):
+    # copied outside parameters/runs, its relative notebook paths point at tmp_path/notebooks
+    dst = tmp_path / "my_run.yaml"
+    shutil.copy(PARAMS / "runs" / "default.yaml", dst)
+    res = validate_file(dst)
+    assert (res["kind"], res["ok"]) == ("run", False)
+    assert "notebooks[0].path" in res["message"] and "notebook not found" in res["message"]
+    assert str(tmp_path) in res["message"]
 
 
 def test_unknown_content_names_the_kinds_and_their_keys(tmp_path):
