@@ -68,8 +68,9 @@ class _App:
             typer.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except OSError as exc:  # pragma: no cover - exercised through main()
-            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-            typer.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            from hna.batch.outputs import environment_error
+
+            typer.echo(f"error: {environment_error(exc, 'write')}", err=True)
             sys.exit(EXIT_ENVIRONMENT)
         except KeyboardInterrupt:  # pragma: no cover - exercised through main()
             typer.echo("interrupted", err=True)

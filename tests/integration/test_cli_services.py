@@ -146,3 +146,38 @@ def test_service_file_with_an_impossible_distribution_exits_2(tmp_path):
     assert res.exit_code == 2
     assert "bad.yaml" in res.output and "uncertainty.case_definition" in res.output
     assert "sd_log must be >= 0" in res.output and "-0.2" in res.output
+
+
+def _main(args: list[str], capsys) -> tuple[int, str]:
+    import pytest
+
+    with pytest.raises(SystemExit) as info:
+        app(args=args)
+    return info.value.code, capsys.readouterr().err
+
+
+def test_output_parent_that_is_a_file_exits_3_naming_the_output(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    code, err = _main(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                       "--draws", "0", "-o", str(blocker / "x.json")], capsys)
+    assert code == 3
+    assert f"cannot write {blocker}" in err and "not a folder" in err
+    assert "Traceback" not in err
+
+
+def test_read_only_output_exits_3_naming_the_file_asked_for_not_the_temporary(tmp_path, capsys,
+                                                                               monkeypatch):
+    import errno
+    import os
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(args[0]))
+
+    monkeypatch.setattr(os, "open", read_only)
+    out = tmp_path / "sw.json"
+    code, err = _main(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                       "--draws", "0", "--format", "json", "-o", str(out)], capsys)
+    assert code == 3
+    assert f"cannot write {out}: Read-only file system" in err and "read-only" in err
+    assert ".tmp" not in err and not out.exists()
