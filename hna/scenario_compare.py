@@ -52,9 +52,9 @@ class ScenarioComparison:
         y0, y1 = int(t["now_year"].iloc[0]), int(t["horizon_year"].iloc[0])
         return pd.DataFrame({
             "scenario": t["name"],
-            f"mean {y0}": t["now_mean"].round(0), f"95% interval {y0}": iv("now_q0.025",
-                                                                              "now_q0.975"),
-            f"mean {y1}": t["horizon_mean"].round(0),
+            f"mean {y0}": t["now_mean"].round(0).astype("Int64"),  # whole cases, as elsewhere
+            f"95% interval {y0}": iv("now_q0.025", "now_q0.975"),
+            f"mean {y1}": t["horizon_mean"].round(0).astype("Int64"),
             f"95% interval {y1}": iv("horizon_q0.025", "horizon_q0.975"),
             f"difference {y1} (%)": t["horizon_difference_percent"].round(1),
             "centres": t["n_centres"],
