@@ -83,10 +83,11 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
         cols = ["area_code", "name", "year", "population", "expected", "mean",
                 "q0.025", "q0.1", "q0.5", "q0.9", "q0.975", "centres_on_mean"]
         if centres is not None:
-            cols += ["caseload_per_centre", "p_viable", "expected_smallest_caseload"]
+            cols += ["caseload_per_centre", "n_centres", "p_viable", "expected_smallest_caseload",
+                     "split"]
         elif draws:
             cols += [f"centres_sustainable_p{level * 100:g}", "n_centres", "p_viable",
-                     "expected_smallest_caseload"]
+                     "expected_smallest_caseload", "split"]
         table = t[[c for c in cols if c in t.columns]].copy()
         if result.service.model is not None and result.service.model.measure == "ichd":
             from hna.prevalence.capacity import stations_columns
@@ -106,7 +107,7 @@ def _project_text(table, result, a, fmt: str, draws: int) -> str:
 
     meta = result.meta
     if fmt == "table":
-        table = table.drop(columns=["area_code", "name"])
+        table = table.drop(columns=["area_code", "name", "split"], errors="ignore")  # in verdict
         if draws == 0:
             table = table.drop(columns=[c for c in table.columns if c.startswith("q")])
         head = (f"{result.service.name}: {result.service.measure} in "

@@ -181,3 +181,16 @@ def test_read_only_output_exits_3_naming_the_file_asked_for_not_the_temporary(tm
     assert code == 3
     assert f"cannot write {out}: Read-only file system" in err and "read-only" in err
     assert ".tmp" not in err and not out.exists()
+
+
+def test_project_json_says_how_many_centres_and_how_cases_were_split():
+    res = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                "--draws", "200", "--centres", "5", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["n_centres"] == 5
+    assert row["split"] == "equal shares (no designation given)"
+    assert row["expected_smallest_caseload"] < row["caseload_per_centre"]  # min of 5 < mean
+    shared = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                   "--draws", "200", "--shares", "0.7,0.3", "--format", "json"])
+    assert json.loads(shared.stdout)[0]["split"] != row["split"]
