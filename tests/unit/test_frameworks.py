@@ -214,3 +214,11 @@ def test_survey_table_is_the_seed_as_printed():
     t = frameworks.survey_table().set_index("row")
     assert t.loc["16a", "total"] == 6 and t.loc["1c", "service"] == "Sarcomas"
     assert t.loc["34", ["total", "yes_risk_share", "yes_no_risk_share"]].tolist() == [2, 4, 2]
+
+
+def test_every_catalogue_service_has_a_segmentation_entry():
+    from hna.services import catalogue
+
+    cfg = frameworks.load_segmentation()
+    missing = sorted(set(catalogue()["id"]) - set(cfg.services))
+    assert missing == []
