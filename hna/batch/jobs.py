@@ -234,6 +234,32 @@ def check_scenarios(ids: Sequence[str | None], source: str | None) -> dict[str, 
     return names
 
 
+def check_parameter_scenarios(params: dict[str, Any], where: str, source: str | None) -> None:
+    """Scenario ids given to notebooks as parameters ``scenario`` or ``scenarios``: known only.
+
+    Raises:
+        ParameterError: a scenario id that is not a string or null, or an unknown scenario,
+            naming the field (e.g. ``notebooks[4].parameters.scenarios[1]``).
+    """
+    for key in ("scenario", "scenarios"):
+        if key not in params:
+            continue
+        value = params[key]
+        ids = value if isinstance(value, list) else [value]
+        for j, sid in enumerate(ids):
+            where_j = f"{where}.{key}" + (f"[{j}]" if isinstance(value, list) else "")
+            if sid is None:
+                continue
+            if not isinstance(sid, str):
+                raise ParameterError("a scenario id must be a string (or null for the base case)",
+                                     source=source, field=where_j, value=sid)
+            try:
+                scenarios.load_scenario(sid)
+            except InputError as exc:
+                raise ParameterError(exc.message, source=exc.source or source, field=where_j,
+                                     value=sid, hint=exc.hint) from None
+
+
 def _footprint_names(codes: Sequence[str]) -> dict[str, str]:
     return {code: str(geography.footprint_name(code)) for code in codes}
 
@@ -405,6 +431,10 @@ def expand_jobs(
         footprints=resolve_footprints(spec.footprints, source),
         level=spec.footprints.level if isinstance(spec.footprints, FootprintLevel) else None,
     )
+    check_parameter_scenarios(spec.parameters, "parameters", source)
+    check_parameter_scenarios(dict(overrides or {}), "-p", source)
+    for i, entry in enumerate(spec.notebooks):
+        check_parameter_scenarios(entry.parameters, f"notebooks[{i}].parameters", source)
     notebooks = [_entry_notebook(entry, i, base, source) for i, entry in enumerate(spec.notebooks)]
     jobs: list[Job] = []
     for i, (entry, nbfile) in enumerate(zip(spec.notebooks, notebooks, strict=True)):

@@ -314,3 +314,14 @@ def test_unknown_scenario_is_refused_before_any_job(tmp_path):
                        footprints=["E92000001"], scenarios=[None, "no_such_scenario"])
     with pytest.raises(ParameterError, match=r"scenarios\[1\]"):
         expand_jobs(load_runspec(path), root=tmp_path, source=str(path))
+
+
+def test_unknown_scenario_in_notebook_parameters_exits_2_before_anything_is_written(tmp_path):
+    path = _write_spec(tmp_path, [{"path": "ok.ipynb", "over": ["footprint"],
+                                   "parameters": {"scenarios": [None, "no_such_scenario"]}}],
+                       footprints=["E92000001"])
+    out = tmp_path / "out"
+    result = _cli(str(path), "--output", str(out))
+    assert result.exit_code == 2, result.output
+    assert "notebooks[0].parameters.scenarios[1]" in result.output
+    assert not out.exists()
