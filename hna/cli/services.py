@@ -121,6 +121,7 @@ def _project_text(table, result, a, fmt: str, draws: int) -> str:
         table[f"tier_{scheme}"] = tier
     table["planning_population"] = round(a.headline["planning_population"])
     table["minimum_per_centre"] = a.headline["minimum_per_centre"]
+    table["quality"] = result.service.quality  # 'low' stays visible in every output
     table["scenario"] = meta.get("scenario")
     table["interval_includes"] = "; ".join(
         x.split(":")[0] for x in meta.get("interval_includes", []))

@@ -194,3 +194,13 @@ def test_project_json_says_how_many_centres_and_how_cases_were_split():
     shared = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
                    "--draws", "200", "--shares", "0.7,0.3", "--format", "json"])
     assert json.loads(shared.stdout)[0]["split"] != row["split"]
+
+
+def test_project_csv_and_json_carry_the_parameter_quality():
+    res = _run(["project", "severe_burns", "-f", "E40000006", "--years", "2025", "--draws", "0",
+                "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["quality"] == "low"
+    csv = _run(["project", "soft_tissue_sarcoma", "-f", "E40000006", "--years", "2025",
+                "--draws", "0", "--format", "csv"])
+    assert pd.read_csv(io.StringIO(csv.stdout))["quality"].tolist() == ["moderate"]
