@@ -11,6 +11,7 @@ The caller computes demand first (the one place hna models anything here) and ha
     a.priorities     # F001 App 9 ranking; a.east_midlands_priorities: F004 five criteria
     a.finance        # do-nothing spend and spend after QIPP, by service and year (hna.finance)
     a.risk_sharing   # NORCOM's four tests per service; a.hiv_risk_share; a.voting
+    a.overspend_split, a.pooled_budget  # Carter's pro-rata-to-baseline splits (F004 PCTs)
     a.fitness, a.survey, a.designation_criteria, a.benchmarking, a.catalogue, a.east_midlands
 
 ``appraise_footprint`` never runs ``service_demand``: national figures (Carter caseload,
@@ -478,6 +479,14 @@ def _meta(fp: Any, ids: list[str], svcs: dict, cfgs: dict[str, Any], base_rows: 
 # The appraisal
 
 
+def _growth_percent(total: pd.DataFrame) -> float:
+    """Do-nothing spend growth from the first to the last year of ``total``, per cent."""
+    if not len(total) or float(total["do_nothing_spend"].iloc[0]) <= 0:
+        return 0.0
+    return (float(total["do_nothing_spend"].iloc[-1]) / float(total["do_nothing_spend"].iloc[0])
+            - 1.0) * 100.0
+
+
 def appraise_footprint(  # noqa: PLR0913 - every argument is a documented appraisal setting
     footprint: Any,
     demand: Mapping[str, Any],
@@ -574,7 +583,8 @@ def appraise_footprint(  # noqa: PLR0913 - every argument is a documented apprai
     fin, total, water = _finance(ids, base_rows, fin_demand, fp, y0, y1, growth, schedule, alloc)
     programme = programme_tables(ids, crude, cfgs, {"hiv_tolerance": hiv_tolerance,
                                               "fitness_ratings": fitness_ratings,
-                                              "benchmark_values": benchmark_values})
+                                              "benchmark_values": benchmark_values,
+                                              "spend_growth_percent": _growth_percent(total)})
     meta = _meta(fp, ids, svcs, cfgs, base_rows, {
         "years": years, "seg_src": seg_src, "tiers_config": tiers_config,
         "prioritisation_config": prioritisation_config,

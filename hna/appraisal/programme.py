@@ -129,6 +129,31 @@ def _risk_tables(ids: list[str], crude: dict[str, float], rcfg: Any,
     return pd.concat(parts, ignore_index=True), hiv
 
 
+def _pool_tables(growth_percent: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carter's two risk-pool splits on the seed's worked example (East Midlands PCTs 2008/09).
+
+    The appraisal has no per-commissioner budget for a footprint, so the members and their
+    baselines are the nine PCTs' 2008/09 income to the East Midlands SCG pooled budget (F004,
+    GBP thousands). The overspend split is this footprint's do-nothing spend growth from the
+    base year to the horizon (``growth_percent``, per cent of base) applied to that budget: the
+    overspend if the pooled budget were held flat while demand grows.
+    """
+    pct = finance.east_midlands_spend("pct")
+    base = dict(zip(pct["pct"], pct["spend_gbp_thousands"].astype(float), strict=True))
+    overspend = sum(base.values()) * growth_percent / 100.0
+    split = finance.overspend_contributions(base, overspend)
+    split["overspend_percent"] = growth_percent
+    split["baseline_source"] = _POOL_BASELINE
+    pooled = finance.pooled_budget_shares(base)
+    pooled["baseline_source"] = _POOL_BASELINE
+    return split, pooled
+
+
+#: What the risk-pool tables' baseline is (shown in their captions and tables).
+_POOL_BASELINE = ("worked example: East Midlands SCG 2008/09 income from its 9 PCTs "
+                  "(F004), GBP thousands")
+
+
 def _benchmark_input(values: Any) -> pd.DataFrame:
     if values is None:
         return pd.DataFrame({"measure": pd.Series([], dtype=str), "year": pd.Series([], dtype=int)})
@@ -149,18 +174,21 @@ def programme_tables(ids: list[str], crude: dict[str, float], cfgs: dict[str, An
 
     ``crude`` is each service's England crude rate (cases per person a year, for NORCOM's
     small-number test); ``cfgs`` come from :func:`load_configs`; ``opts`` holds
-    ``hiv_tolerance``, ``fitness_ratings`` and ``benchmark_values``.
+    ``hiv_tolerance``, ``fitness_ratings``, ``benchmark_values`` and ``spend_growth_percent``
+    (do-nothing spend growth base year -> horizon, per cent; sizes the worked overspend).
     """
     pri = frameworks.prioritise(config=cfgs["prioritisation"])
     pri["in_catalogue"] = pri["service"].isin(set(list_services()))
     em_pri = frameworks.prioritise(config=cfgs["east_midlands_prioritisation"])
     em, investments = _east_midlands_tables(cfgs["base_spend"])
     risk, hiv = _risk_tables(ids, crude, cfgs["risk_sharing"], opts["hiv_tolerance"])
+    split, pooled = _pool_tables(opts.get("spend_growth_percent", 0.0))
     return {
         "priorities": pri, "east_midlands_priorities": em_pri,
         "thames_valley": frameworks.thames_valley_score(config=cfgs["thames_valley"]),
         "east_midlands": em, "investments": investments, "risk_sharing": risk,
-        "hiv_risk_share": hiv, "voting": _voting_table(cfgs["risk_sharing"]),
+        "hiv_risk_share": hiv, "overspend_split": split, "pooled_budget": pooled,
+        "voting": _voting_table(cfgs["risk_sharing"]),
         "fitness": frameworks.fitness_for_purpose(opts["fitness_ratings"] or {},
                                                   framework=cfgs["fitness"]),
         "survey": frameworks.check_survey_consistency(),

@@ -28,7 +28,8 @@ __all__ = [
 TABLES: tuple[str, ...] = (
     "tiers", "demand", "carter", "service_tiers", "segmentation", "priorities",
     "east_midlands_priorities", "thames_valley", "finance", "finance_total", "waterfall",
-    "east_midlands", "investments", "risk_sharing", "hiv_risk_share", "voting", "fitness",
+    "east_midlands", "investments", "risk_sharing", "hiv_risk_share", "overspend_split",
+    "pooled_budget", "voting", "fitness",
     "survey", "designation_criteria", "benchmarking", "catalogue",
 )
 
@@ -43,6 +44,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "finance": ("finance", "finance_total", "waterfall"),
     "east_midlands": ("east_midlands", "investments"),
     "risk_sharing": ("risk_sharing", "hiv_risk_share"),
+    "pooled_risk": ("overspend_split", "pooled_budget"),
     "binding_decisions": ("voting",),
     "fitness_for_purpose": ("fitness",),
     "survey": ("survey",),
@@ -68,6 +70,10 @@ TITLES: dict[str, str] = {
     "investments": "East Midlands 2009/10 investments through the four-stage process (F004)",
     "risk_sharing": "NORCOM's four tests: should each service be risk-shared? (F001 case study 8)",
     "hiv_risk_share": "HIV graduated over-performance sharing at the tolerance (F001 case study 1)",
+    "overspend_split": ("Overspend split by share of baseline budget (Carter App 5 case study 1; "
+                        "baseline: East Midlands PCTs 2008/09, F004, worked example)"),
+    "pooled_budget": ("Pooled budget pro rata to baseline allocation (Carter para 86; baseline: "
+                      "East Midlands PCTs 2008/09, F004, worked example)"),
     "voting": "Binding-decision rules (F001 para 40, case studies 1, 6, 10)",
     "fitness": "Fitness for purpose self-assessment (F001 Appendix 10)",
     "survey": "Consistency of the Carter Appendix 4 survey table (F001)",
@@ -104,6 +110,8 @@ _DISPLAY: dict[str, tuple[str, ...]] = {
                     "total_2009_10_gbp_thousands", "full_year_effect_gbp_thousands"),
     "risk_sharing": ("service", "test", "met", "basis"),
     "hiv_risk_share": ("over_baseline", "commissioner", "provider", "tolerance"),
+    "overspend_split": ("member", "baseline", "share", "overspend_percent", "contribution"),
+    "pooled_budget": ("member", "baseline_allocation", "share", "contribution", "basis"),
     "voting": ("rule", "kind", "threshold", "comparison", "notice_days", "group",
                "min_in_favour", "binding", "binding_one_fewer", "source"),
     "fitness": ("dimension", "label", "n_criteria", "Y", "P", "N", "status"),
@@ -162,6 +170,8 @@ class CommissioningAppraisal:
     investments: pd.DataFrame = field(default_factory=pd.DataFrame)
     risk_sharing: pd.DataFrame = field(default_factory=pd.DataFrame)
     hiv_risk_share: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overspend_split: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pooled_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
     voting: pd.DataFrame = field(default_factory=pd.DataFrame)
     fitness: pd.DataFrame = field(default_factory=pd.DataFrame)
     survey: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -2,7 +2,7 @@
 
 Sections (``--section``, comma-separated; default all): tiers, demand, carter, segmentation,
 priorities (App 9 and East Midlands), thames_valley, finance, east_midlands, risk_sharing,
-binding_decisions, fitness_for_purpose, survey, designation_criteria, benchmarking, catalogue.
+pooled_risk (overspend split and pooled budget pro rata to baseline), binding_decisions, fitness_for_purpose, survey, designation_criteria, benchmarking, catalogue.
 Demand comes from :func:`hna.appraisal.appraisal_demand` and every number from
 :func:`hna.appraisal.appraise_footprint`; this module only prints.
 Output formats:
@@ -83,7 +83,7 @@ def appraise_cmd(  # noqa: PLR0913 - typer maps each command-line option to one 
     year: Annotated[int, typer.Option("--year", help="Base year.")] = 2025,
     horizon: Annotated[int, typer.Option("--horizon", help="Last year of the projection.")] = 2030,
     services: Annotated[str, typer.Option("--services", help="Comma-separated service ids (default: the whole catalogue).")] = "",
-    section: Annotated[str, typer.Option("--section", help="Comma-separated: tiers, demand, carter, segmentation, priorities, thames_valley, finance, east_midlands, risk_sharing, binding_decisions, fitness_for_purpose, survey, designation_criteria, benchmarking, catalogue (default all).")] = "",
+    section: Annotated[str, typer.Option("--section", help="Comma-separated: tiers, demand, carter, segmentation, priorities, thames_valley, finance, east_midlands, risk_sharing, pooled_risk, binding_decisions, fitness_for_purpose, survey, designation_criteria, benchmarking, catalogue (default all).")] = "",
     growth: Annotated[float, typer.Option("--non-demographic-growth", help="Annual growth of spend beyond demand, a fraction (0.02 = 2%).")] = 0.0,
     no_qipp: Annotated[bool, typer.Option("--no-qipp", help="Leave QIPP out (spend after QIPP = do nothing).")] = False,
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws for demand intervals (0 = expected values only).")] = 0,

@@ -22,6 +22,8 @@ __all__ = ["caption", "report_table", "section", "answer", "money_note", "inferr
 
 _MONEY = {"annual_cost", "base_spend", "do_nothing_spend", "spend", "qipp_saving", "allocation",
           "gap_do_nothing", "gap", "value", "running_total"}
+#: Risk-pool tables: columns in GBP thousands at 2008/09 prices (the F004 worked example).
+_POOL_MONEY = {"baseline", "baseline_allocation", "contribution"}
 _LABELS = {"tier", "status", "scheme", "rule", "test", "kind", "comparison", "criterion",
            "dimension", "near_tier", "catalogue", "stage", "issues", "focus_source", "unit"}
 _HEADERS = {
@@ -41,7 +43,9 @@ _HEADERS = {
     "full_year_effect_gbp_thousands": "Full year effect (£ thousands)",
     "hna_service": "hna model", "model_part": "What the model covers",
     "shown_1": "Year 1", "shown_2": "Year 2", "shown_3": "Year 3", "weighted_score": "Weighted score",
-    "n_flagged": "Criteria flagged", "raw_score": "Raw score (8-32)",
+    "n_flagged": "Criteria flagged", "member": "Member (commissioner)",
+    "baseline": "Baseline budget", "baseline_allocation": "Baseline allocation",
+    "overspend_percent": "Overspend (% of pooled baseline)", "contribution": "Contribution", "raw_score": "Raw score (8-32)",
 }
 _SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 _PATH = re.compile(r" ?\(?(?:in )?parameters/[^\s);]+\)?")
@@ -89,7 +93,9 @@ def report_table(appraisal: Any, name: str) -> pd.DataFrame:
     no_cost = (df["spend_basis"].astype(str).str.startswith("no cost")
                if "spend_basis" in df.columns else pd.Series(False, index=df.index))
     for c in cols:
-        if c in _MONEY and name in ("finance", "finance_total", "waterfall", "segmentation"):
+        if c in _POOL_MONEY and name in ("overspend_split", "pooled_budget"):
+            out[c] = [_money(v * 1000.0, "2008/09") for v in df[c]]
+        elif c in _MONEY and name in ("finance", "finance_total", "waterfall", "segmentation"):
             out[c] = [("no cost" if nc else _money(v, p))
                       for v, p, nc in zip(df[c], price, no_cost, strict=True)]
         elif c in _LABELS or out[c].map(lambda v: isinstance(v, list | tuple)).any():

@@ -92,6 +92,7 @@ def test_bad_section_and_format_exit_2():
 
 @pytest.mark.parametrize(("section", "titles"), [
     ("risk_sharing", ["risk_sharing", "hiv_risk_share"]),
+    ("pooled_risk", ["overspend_split", "pooled_budget"]),
     ("binding_decisions", ["voting"]),
     ("fitness_for_purpose", ["fitness"]),
     ("survey", ["survey"]),

@@ -15,7 +15,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from hna.appraisal import SECTIONS, TABLES, appraisal_demand, appraise_footprint, parse_sections
+from hna.appraisal import (
+    SECTIONS,
+    TABLES,
+    TITLES,
+    appraisal_demand,
+    appraise_footprint,
+    parse_sections,
+)
 from hna.errors import DataError, ParameterError
 from tests.conftest import REPO
 
@@ -428,6 +435,21 @@ def test_hiv_tolerance_and_voting_and_survey_sections(em):
     assert v.loc["weighted_75", "notice_days"] == 30
     assert v["binding"].all() and not v["binding_one_fewer"].any()
     assert "16" in set(em.survey["row"])
+
+
+def test_risk_pools_split_pro_rata_to_the_f004_pct_baselines(em):
+    # F004 Income table: NHS Derby City 33,069 of 500,838 (GBP thousands, 2008/09).
+    pooled = em.pooled_budget.set_index("member")
+    assert pooled.loc["NHS Derby City", "share"] == pytest.approx(33069 / 500838)
+    assert pooled["contribution"].sum() == pytest.approx(500838)
+    ft = em.finance_total.set_index("year")["do_nothing_spend"]
+    growth = (ft.iloc[-1] / ft.iloc[0] - 1) * 100
+    split = em.overspend_split.set_index("member")
+    assert split["contribution"].sum() == pytest.approx(500838 * growth / 100)
+    assert split.loc["NHS Lincolnshire", "contribution"] == pytest.approx(
+        73411 * growth / 100)
+    assert "worked example" in TITLES["overspend_split"] and "baseline" in TITLES["pooled_budget"]
+    assert SECTIONS["pooled_risk"] == ("overspend_split", "pooled_budget")
 
 
 def test_segmentation_tiers_are_labelled_inferred(em):
