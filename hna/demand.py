@@ -50,9 +50,9 @@ import pandas as pd
 from hna.bands import AGE_BAND_DTYPE, SEX_DTYPE
 from hna.checks import check_draws
 from hna.errors import DataError, ParameterError
+from hna.incidence.rate_projection import rate_multipliers
 from hna.population import parse_years  # noqa: F401  (re-exported: hna.demand.parse_years)
 from hna.provenance import META_KEYS, build_meta
-from hna.incidence.rate_projection import rate_multipliers
 from hna.services import Service, load_service, parameter_hash, scope_weights, service_rates
 
 __all__ = [
@@ -209,9 +209,14 @@ def _project(agg: pd.DataFrame, years: list[int], variant: str) -> tuple[pd.Data
     return pop, label
 
 
-def _aggregated(base: pd.DataFrame, footprint: Any, level: str | None
+def _aggregated(base: pd.DataFrame, footprint: Any, level: str | None,
+                allow_missing: bool = False, source: str | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Base-year population summed into the footprints, and their names."""
+    """Base-year population summed into the footprints, and their names.
+
+    A footprint district missing from ``base`` is a DataError naming ``source`` (the
+    population file), or a warning when ``allow_missing``.
+    """
     from hna import geography
 
     if level is not None:
@@ -221,7 +226,8 @@ def _aggregated(base: pd.DataFrame, footprint: Any, level: str | None
                               "name": [geography.area_name(c) for c in codes]})
     else:
         fps = _footprints(footprint)
-        parts = [geography.aggregate(base, fp, value="population") for fp in fps]
+        parts = [geography.aggregate(base, fp, value="population", allow_missing=allow_missing,
+                                     source=source) for fp in fps]
         agg = pd.concat(parts, ignore_index=True)
         agg.attrs = dict(base.attrs)
         names = pd.DataFrame({"area_code": [f.code for f in fps], "name": [f.name for f in fps],
@@ -414,6 +420,7 @@ class _Options:
     scenario: Any = None
     keep_draws: bool = True
     memory_limit_gb: float | None = None
+    allow_missing_districts: bool = False
 
 
 def _prepare(service: Any, opts: _Options) -> tuple[Service, list[int], int, tuple, str]:
@@ -453,7 +460,8 @@ def _run(service: Service | str, footprint: Any, level: str | None, opts: _Optio
     if min(ys) < base_year and base["year"].nunique() == 1:
         raise ParameterError("year before the population's base year", field="years",
                              value=min(ys), hint=f"Choose years from {base_year}")
-    agg, names = _aggregated(base, footprint, level)
+    src = str(opts.population) if isinstance(opts.population, str | Path) else None
+    agg, names = _aggregated(base, footprint, level, opts.allow_missing_districts, src)
     pop, label = _project(agg, pop_years, variant)
     check_memory(len(names) * len(ys), draws, keep_draws=opts.keep_draws,
                  limit_gb=opts.memory_limit_gb)
@@ -514,6 +522,7 @@ def service_demand(  # noqa: PLR0913 - the documented notebook API; options are 
     scenario: Any = None,
     keep_draws: bool = True,
     memory_limit_gb: float | None = None,
+    allow_missing_districts: bool = False,
 ) -> DemandResult:
     """Expected annual demand for a service in a footprint, with Monte Carlo intervals.
 
@@ -543,6 +552,8 @@ def service_demand(  # noqa: PLR0913 - the documented notebook API; options are 
             the quantiles year by year without holding all draws.
         memory_limit_gb: refuse runs estimated to need more (default ``$HNA_MAX_MEMORY_GB``
             or 4 GiB).
+        allow_missing_districts: a footprint district missing from ``population`` is a
+            ``UserWarning`` (totals too small) instead of a DataError naming the file.
 
     Returns:
         :class:`DemandResult` (``.summary``, ``.draws``, ``.by_band``, ``.population``,
@@ -553,7 +564,7 @@ def service_demand(  # noqa: PLR0913 - the documented notebook API; options are 
             run too large for memory.
     """
     opts = _Options(years, draws, seed, population, variant, quantiles, model_draws,
-                    scenario, keep_draws, memory_limit_gb)
+                    scenario, keep_draws, memory_limit_gb, allow_missing_districts)
     return _run(service, footprint, None, opts)
 
 

@@ -53,7 +53,8 @@ def population_cmd(
             pop = base
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            agg = geography.aggregate(pop, fp, allow_missing=allow_missing)
+            agg = geography.aggregate(pop, fp, allow_missing=allow_missing,
+                                      source=str(population_file) if population_file else None)
         for w in caught:
             typer.echo(str(w.message), err=True)
         table = population.summarise(agg, by=["area_code", *breakdown, "year"])

@@ -13,6 +13,7 @@ is left half-written).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,7 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
     level: Annotated[float, typer.Option("--level", help="Probability for 'centres sustainable with this probability' when --centres is not given.")] = 0.8,
     max_memory_gb: Annotated[float | None, typer.Option("--max-memory-gb", help="Refuse runs estimated to need more memory (default $HNA_MAX_MEMORY_GB or 4).")] = None,
     population_file: Annotated[Path | None, typer.Option("--population", help="District population file instead of the bundled ONS mid-2020.")] = None,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing-districts", help="Proceed, with a warning, when some of the footprint's districts are not in --population (totals are then too small).")] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
@@ -71,12 +73,19 @@ def project_cmd(  # noqa: PLR0913 - one parameter per command-line option
         share_list = _shares(shares)
         if share_list is not None and centres is None:
             centres = len(share_list)
-        result = service_demand(service, footprint, years=years, draws=draws, seed=seed,
-                                population=population_file, variant=variant,
-                                scenario=scenario, memory_limit_gb=max_memory_gb)
-        national = result if ENGLAND in result.areas else service_demand(
-            result.service, ENGLAND, years=result.years, draws=0,
-            population=population_file, variant=result.meta["variant"])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            result = service_demand(service, footprint, years=years, draws=draws, seed=seed,
+                                    population=population_file, variant=variant,
+                                    scenario=scenario, memory_limit_gb=max_memory_gb,
+                                    allow_missing_districts=allow_missing)
+            national = result if ENGLAND in result.areas else service_demand(
+                result.service, ENGLAND, years=result.years, draws=0,
+                population=population_file, variant=result.meta["variant"],
+                allow_missing_districts=allow_missing)
+        for w in caught:
+            if str(w.message).startswith("WARNING:"):
+                typer.echo(str(w.message), err=True)
         a = assess(result, n_centres=centres, shares=share_list, national=national,
                    level=level)
         t = a.by_year

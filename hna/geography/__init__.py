@@ -375,6 +375,7 @@ def aggregate(
     value: str | list[str] | None = None,
     *,
     allow_missing: bool = False,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Sum a district-level table into one footprint.
 
@@ -385,6 +386,7 @@ def aggregate(
         value: column(s) to sum; detected if omitted.
         allow_missing: a member district absent from ``table`` is a loud warning rather than
             an error (:func:`hna.population.check_coverage`).
+        source: the table's file, named in that error or warning.
 
     Returns:
         The same columns with ``area_code`` = the footprint code; values are
@@ -397,7 +399,7 @@ def aggregate(
 
     fp = footprint if isinstance(footprint, Footprint) else resolve_footprint(footprint)
     _check_base(table)
-    check_coverage(table, fp.members, footprint=f"{fp.name} ({fp.code})",
+    check_coverage(table, fp.members, footprint=f"{fp.name} ({fp.code})", source=source,
                    allow_missing=allow_missing)
     cols = _value_columns(table, value)
     keys = [c for c in table.columns if c not in cols and c != "area_code"]

@@ -256,7 +256,7 @@ def check_coverage(table: pd.DataFrame, members: pd.DataFrame, *, footprint: str
         return gone
     raise DataError(msg, source=str(src), field="area_code", value=shown,
                     hint="Add rows for these districts (2021 LAD codes), use a footprint the "
-                    "file covers, or allow missing districts explicitly to proceed with a "
-                    "warning")
+                    "file covers, or pass --allow-missing-districts (allow_missing=True in "
+                    "Python) to proceed with a warning")
 
 

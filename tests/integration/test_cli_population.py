@@ -122,6 +122,33 @@ def test_project_on_a_footprint_missing_from_the_population_file_is_exit_2(defau
     assert "no district of footprint" in res.output and "Traceback" not in res.output
 
 
+def test_project_missing_district_error_names_the_population_file(default_population, tmp_path):
+    path, gone, _ = _north_east(default_population, tmp_path)
+    res = runner.invoke(app.typer_app, ["project", "soft_tissue_sarcoma", "-f", "E12000001",
+                                        "--population", str(path), "--draws", "0",
+                                        "--years", "2025"])
+    assert res.exit_code == 2, res.output
+    assert str(path) in res.stderr and gone[0] in res.stderr
+    assert "--allow-missing-districts" in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_project_allow_missing_districts_warns_and_uses_the_districts_present(
+        default_population, tmp_path):
+    path, gone, keep = _north_east(default_population, tmp_path)
+    res = runner.invoke(app.typer_app, ["project", "soft_tissue_sarcoma", "-f", "E12000001",
+                                        "--population", str(path), "--draws", "0",
+                                        "--years", "2025", "--format", "csv",
+                                        "--allow-missing-districts"])
+    assert res.exit_code == 0, res.output
+    assert "WARNING" in res.stderr and gone[0] in res.stderr and str(path) in res.stderr
+    out = pd.read_csv(io.StringIO(res.stdout))
+    # the bundled file is mid-2020; 2025 is projected, so compare with the full region's run
+    full = runner.invoke(app.typer_app, ["project", "soft_tissue_sarcoma", "-f", "E12000001",
+                                         "--draws", "0", "--years", "2025", "--format", "csv"])
+    whole = pd.read_csv(io.StringIO(full.stdout))
+    assert out["population"].item() < whole["population"].item()
+
+
 @pytest.mark.parametrize("text", ["", "area_code,sex,age_band,year,population\n"])
 def test_empty_and_header_only_population_csv_are_exit_2(tmp_path, text):
     path = tmp_path / "pop.csv"
