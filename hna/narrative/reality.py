@@ -7,7 +7,8 @@ existing centres (``hna/data/sarcoma/existing_centres.csv``, NHS England service
 - the centres England could sustain: the largest k with P(every centre >= minimum) at the
   assessment's level (``centres_sustainable_p80`` for the default 0.8; multinomial allocation of
   each draw's cases, :func:`hna.thresholds.viability`), and the arithmetic ``floor(E / m)``;
-- the centres that exist, and the mean new patients each would see, ``E / k_existing``.
+- the centres that exist, and the mean new patients each would see, ``E / k_existing``
+  (E = the expected value, the same central value as the report's summary box).
 
 Formatting only: the numbers come from :func:`hna.thresholds.assess`. Notebooks show
 ``narrative.statement(reality_check_text(a))`` and ``narrative.table(reality_check_report(a))``.
@@ -81,7 +82,10 @@ def reality_check_table(assessment: Any, path: str | Path | None = None) -> pd.D
     Returns:
         ``year, mean_cases, minimum_per_centre, centres_sustainable_at_level,
         centres_on_mean, centres_existing, mean_cases_per_existing_centre`` or ``None`` (not a
-        national report, or no published count of centres for the service).
+        national report, or no published count of centres for the service). ``mean_cases``
+        is the expected value (the report's one central value, as in the summary box), and
+        only the years with a centres-sustainable-at-level figure are kept (the first and
+        horizon years) so the table has no "n/a" rows.
     """
     h = assessment.headline
     if str(h.get("footprint")) != ENGLAND_CODE:
@@ -92,15 +96,18 @@ def reality_check_table(assessment: Any, path: str | Path | None = None) -> pd.D
     by = assessment.by_year
     by = by[by["area_code"] == ENGLAND_CODE] if "area_code" in by.columns else by
     lev = _level_column(by)
+    if lev:  # the level figure exists for the first and horizon years only
+        by = by[by[lev].notna()]
     k = found["centres"]
+    cases = by["expected"].to_numpy(float)  # the summary box's central value (draw-0 central)
     return pd.DataFrame({
         "year": by["year"].astype(int).to_numpy(),
-        "mean_cases": by["mean"].to_numpy(float),
+        "mean_cases": cases,
         "minimum_per_centre": float(h["minimum_per_centre"]),
         "centres_sustainable_at_level": (by[lev].to_numpy() if lev else pd.NA),
         "centres_on_mean": by["centres_on_mean"].to_numpy(),
         "centres_existing": k,
-        "mean_cases_per_existing_centre": by["mean"].to_numpy(float) / k,
+        "mean_cases_per_existing_centre": cases / k,
     })
 
 

@@ -176,8 +176,9 @@ def test_derivation_summary_records_the_hindcast():
 
 
 def _assessment(service: str, footprint: str = "E92000001") -> SimpleNamespace:
-    by = pd.DataFrame({"area_code": footprint, "year": [2025, 2040], "mean": [3000.0, 3500.0],
-                       "centres_on_mean": [30, 35], "centres_sustainable_p80": [24, 28]})
+    by = pd.DataFrame({"area_code": footprint, "year": [2025, 2040], "expected": [3000.0, 3500.0],
+                       "mean": [2990.0, 3510.0], "centres_on_mean": [30, 35],
+                       "centres_sustainable_p80": [24, 28]})
     head = {"footprint": footprint, "service": service, "minimum_per_centre": 100,
             "centre": "sarcoma MDT", "measure": "new cases", "level": 0.8, "quality": "moderate"}
     return SimpleNamespace(headline=head, by_year=by)
@@ -190,6 +191,24 @@ def test_reality_check_compares_with_the_15_existing_centres():
     text = reality_check_text(_assessment("soft_tissue_sarcoma"))
     assert "24 sarcoma MDTs" in text and "15 exist" in text and "170122S" in text
     assert "cross-boundary" in text
+
+
+def test_reality_check_shows_only_years_with_the_figure_and_the_expected_value():
+    # an assessment over 2025-2028: the level figure exists for 2025 and 2028 only
+    by = pd.DataFrame({"area_code": "E92000001", "year": [2025, 2026, 2027, 2028],
+                       "expected": [3151.02, 3180.2, 3212.38, 3242.62],
+                       "mean": [3140.95, 3176.5, 3194.45, 3250.15],
+                       "centres_on_mean": [31, 31, 31, 32],
+                       "centres_sustainable_p80": pd.array([25, None, None, 25], dtype="Int64")})
+    a = _assessment("soft_tissue_sarcoma")
+    a.by_year = by
+    t = reality_check_table(a)
+    assert t["year"].tolist() == [2025, 2028]
+    assert t["mean_cases"].tolist() == [3151.02, 3242.62]        # expected, not the draw mean
+    rep = reality_check_report(a)
+    assert "n/a" not in rep.to_string()
+    assert rep["Expected new cases a year"].tolist() == ["3,151", "3,243"]
+    assert "3,151 expected" in reality_check_text(a)
 
 
 def test_reality_check_only_in_national_reports_of_listed_services():
