@@ -29,6 +29,7 @@ from hna.frameworks.catalogues import (
 )
 from hna.frameworks.designation_criteria import (
     DesignationCriteria,
+    assess_candidates,
     assess_providers,
     load_designation_criteria,
     review_due,
@@ -79,6 +80,7 @@ __all__ = [
     "PrioritisationConfig",
     "SegmentationConfig",
     "ThamesValleyConfig",
+    "assess_candidates",
     "assess_providers",
     "benchmark",
     "catalogue",

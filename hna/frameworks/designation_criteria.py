@@ -23,7 +23,8 @@ from hna.errors import DataError, ParameterError
 from hna.frameworks._common import config_path
 from hna.parameters import StrictModel, read_parameter_file
 
-__all__ = ["DesignationCriteria", "load_designation_criteria", "review_due", "assess_providers"]
+__all__ = ["DesignationCriteria", "load_designation_criteria", "review_due", "assess_providers",
+           "assess_candidates", "NOT_ASSESSED"]
 
 _RATINGS = ("met", "partly", "not_met")
 
@@ -149,4 +150,103 @@ def assess_providers(
     out = pd.DataFrame(rows)
     out.attrs["source"] = cfg.source
     out.attrs["scores_kind"] = cfg.rating_scores_kind
+    return out
+
+
+#: Rating shown for a criterion of a candidate nobody has rated.
+NOT_ASSESSED = "not_assessed"
+
+
+def _ratings_table(ratings: Any) -> pd.DataFrame:
+    """Ratings as a DataFrame keyed by ``site_code`` (from a dict, CSV path or DataFrame)."""
+    if isinstance(ratings, pd.DataFrame):
+        df = ratings.copy()
+    elif isinstance(ratings, dict):
+        rows = []
+        for site, vals in ratings.items():
+            if not isinstance(vals, dict):
+                raise ParameterError("each site's ratings must be a mapping criterion -> rating",
+                                     field=f"provider_ratings.{site}", value=vals)
+            rows.append({"site_code": str(site), **vals})
+        df = pd.DataFrame(rows)
+    elif isinstance(ratings, str | Path):
+        p = Path(ratings)
+        if not p.is_file():
+            raise ParameterError("file not found", field="provider_ratings", value=str(p),
+                                 hint="Give a CSV with site_code, one column per criterion and "
+                                 "accreditation")
+        df = pd.read_csv(p, dtype={"site_code": str})
+    else:
+        raise ParameterError("provider ratings must be None, a mapping, a CSV path or a table",
+                             field="provider_ratings", value=type(ratings).__name__)
+    if "site_code" not in df.columns:
+        raise DataError("missing column", source="provider_ratings", field="site_code",
+                        hint="One row per candidate hospital, keyed by its site code")
+    return df
+
+
+def assess_candidates(
+    sites: pd.DataFrame,
+    ratings: Any = None,
+    *,
+    start: Any,
+    years: int | None = None,
+    criteria: DesignationCriteria | str | Path | None = None,
+) -> pd.DataFrame:
+    """The six criteria and accreditation for candidate hospitals, rated or "not assessed".
+
+    Sites with a row in ``ratings`` are scored by :func:`assess_providers`; the others show
+    every criterion as ``not_assessed`` (hna cannot judge a provider's data, audit or patient
+    group: F001 para 125 needs local evidence). Every row carries the designation start and the
+    review-due date if designated then (start + at most 5 years, F001 para 122; F000).
+
+    Args:
+        sites: ``site_code, site_name`` (+ optional ``options``: where the site is chosen).
+        ratings: None, a mapping ``site_code -> {criterion: met|partly|not_met, accreditation:
+            accredited|not_accredited|not_applicable}``, a CSV path or a DataFrame with
+            ``site_code`` and those columns.
+        start: designation start date.
+        years: designation length (default and maximum 5).
+        criteria: the criteria file.
+
+    Returns:
+        DataFrame ``site_code, provider, [options], <criteria...>, accreditation,
+        criteria_met, eligible (True/False, None when not assessed), assessed,
+        designation_start, review_due``.
+    """
+    cfg = criteria if isinstance(criteria, DesignationCriteria) else load_designation_criteria(criteria)
+    names = list(cfg.criteria)
+    due = review_due(start, years, criteria=cfg).isoformat()
+    begin = _date(start, "start").isoformat()
+    given = _ratings_table(ratings) if ratings is not None else None
+    unknown = sorted(set(given["site_code"].astype(str)) - set(sites["site_code"].astype(str))
+                     ) if given is not None else []
+    if unknown:
+        raise ParameterError("rated site is not a candidate of the chosen options",
+                             field="provider_ratings.site_code", value=unknown[0],
+                             hint=f"Rate any of: {', '.join(sites['site_code'].astype(str))}")
+    scored = None
+    if given is not None and len(given):
+        named = given.merge(sites[["site_code", "site_name"]], on="site_code", how="left")
+        scored = assess_providers(named.rename(columns={"site_name": "provider"}).assign(
+            site=named["site_code"]), criteria=cfg).set_index("site")
+    rows = []
+    for r in sites.to_dict("records"):
+        row: dict[str, Any] = {"site_code": r["site_code"], "provider": r["site_name"]}
+        if "options" in r:
+            row["options"] = r["options"]
+        if scored is not None and r["site_code"] in scored.index:
+            s = scored.loc[r["site_code"]]
+            row.update({c: s[c] for c in names})
+            row.update(accreditation=s["accreditation"], criteria_met=int(s["criteria_met"]),
+                       eligible=bool(s["eligible"]), assessed=True)
+        else:
+            row.update({c: NOT_ASSESSED for c in names})
+            row.update(accreditation=NOT_ASSESSED, criteria_met=None, eligible=None,
+                       assessed=False)
+        row.update(designation_start=begin, review_due=due)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs["source"] = cfg.source
+    out.attrs["max_years_source"] = cfg.max_years_source
     return out

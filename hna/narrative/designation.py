@@ -18,7 +18,8 @@ from hna.designation.options import DesignationOptions
 from hna.designation.result import DesignationInfeasible
 
 __all__ = ["statement", "options_report", "centres_report", "equity_report",
-           "viability_report", "assumption_notes", "source_notes", "maps"]
+           "viability_report", "assumption_notes", "source_notes", "maps", "candidate_sites",
+           "criteria_report", "review_statement"]
 
 
 def _place(opts: DesignationOptions) -> str:
@@ -157,6 +158,76 @@ def centres_report(opts: DesignationOptions) -> pd.DataFrame:
                          "Share of demand": fmt.fmt_probability(c["share_of_cases"]),
                          "Mean journey (minutes)": fmt.fmt_number(c["mean_minutes"], 0)})
     return pd.DataFrame(rows)
+
+
+def candidate_sites(opts: DesignationOptions) -> pd.DataFrame:
+    """The hospitals chosen by any feasible option: ``site_code, site_name, options``.
+
+    ``options`` says in which options the site is a centre ("1 centre and 2 centres").
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    for k, res in opts.results.items():
+        for c in res.centres.to_dict("records"):
+            entry = seen.setdefault(c["site_code"], {"site_code": c["site_code"],
+                                                     "site_name": c["site_name"], "ks": []})
+            entry["ks"].append(int(k))
+    rows = [{"site_code": e["site_code"], "site_name": e["site_name"],
+             "options": fmt.fmt_list([_centres(k) for k in sorted(e["ks"])])}
+            for e in seen.values()]
+    return pd.DataFrame(rows, columns=["site_code", "site_name", "options"])
+
+
+def _rating_words(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return str(v).replace("_", " ").capitalize()
+
+
+def criteria_report(criteria: pd.DataFrame) -> pd.DataFrame:
+    """Designation criteria of the candidate hospitals for a reviewer.
+
+    Args:
+        criteria: :func:`hna.frameworks.assess_candidates` of :func:`candidate_sites`.
+
+    Returns:
+        One row per hospital: the options it is in, each of the six criteria (F001 para 125)
+        and accreditation (para 128) as "Met", "Partly", "Not met" or "Not assessed",
+        eligibility, and the review-due date if designated on the start date.
+    """
+    from hna.frameworks import load_designation_criteria
+
+    cfg = load_designation_criteria()
+    rows = []
+    for r in criteria.to_dict("records"):
+        row = {"Hospital": r["provider"], "Site code": r["site_code"]}
+        if "options" in r:
+            row["Centre in"] = r["options"]
+        for c in cfg.criteria:
+            row[fmt.humanise(c).capitalize()] = _rating_words(r[c])
+        row["Accreditation"] = _rating_words(r["accreditation"])
+        row["Eligible for designation"] = ("Not assessed" if r["eligible"] is None
+                                           else fmt.fmt_bool(bool(r["eligible"])))
+        row["Designation start"] = r["designation_start"]
+        row["Review due if designated"] = r["review_due"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def review_statement(criteria: pd.DataFrame) -> str:
+    """What the criteria table shows and when a designation made now is due for review."""
+    if not len(criteria):
+        return "No option is feasible, so no hospital is a candidate for designation."
+    start, due = criteria["designation_start"].iloc[0], criteria["review_due"].iloc[0]
+    n_rated = int(criteria["assessed"].sum())
+    rated = ("No ratings were given, so every criterion reads *not assessed*: hna cannot judge "
+             "a provider's monitoring data, audit or patient group (give `provider_ratings`)."
+             if n_rated == 0 else
+             f"{n_rated} of {len(criteria)} hospitals were rated; the others read *not assessed*.")
+    return (f"To be designated a provider must meet all six criteria of the Carter review "
+            f"(para 125) and be accredited where an accreditation system applies (para 128). "
+            f"{rated} Designation lasts at most five years (para 122; the Plymouth Q&A: "
+            f"\"reviewed again\" after 5 years): a designation starting on {start} is due for "
+            f"review by {due}.")
 
 
 def equity_report(opts: DesignationOptions) -> pd.DataFrame:

@@ -32,6 +32,8 @@ EXPECTED_PARAMETERS = {
     "travel": "road",
     "year": 2025,
     "horizon_end": 2030,
+    "provider_ratings": None,
+    "designation_start": None,
     "minimum_in": "target_year",
     "draws": 200,
     "seed": 1,
@@ -142,6 +144,13 @@ def test_notebook_executes_with_papermill_and_records_a_headline(tmp_path, monke
                          if "text/markdown" in o.get("data", {}))
     assert "1, 2 and 3 centre(s) can be designated" in markdown
     assert "Today's configuration" in markdown
+    # designation criteria beside the options: not assessed without ratings; review due
+    # five years after the default start (1 April of the target year 2025)
+    assert "every criterion reads *not assessed*" in markdown
+    assert "is due for review by 2030-04-01" in markdown
+    html = "\n".join(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
+    assert "Designation criteria of the candidate hospitals" in html
+    assert "Not assessed" in html and "Review due if designated" in html
     head = json.loads(headline.read_text())
     assert head["feasible"] == "1, 2, 3" and head["minimum_per_centre"] == 100
     for k in (1, 2, 3):

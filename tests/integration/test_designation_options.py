@@ -263,3 +263,45 @@ def test_bad_settings_are_named(kwargs, field):
     with pytest.raises(InputError) as e:
         designation_options(STS, SW, ks=[1], **kwargs)
     assert field in str(e.value)
+
+
+# ------------------------------------------------------- designation criteria beside the options
+_ALL_MET = {"monitoring_data": "met", "service_description": "met", "costs_activity": "met",
+            "national_audit": "met", "patient_group": "met", "national_standards_work": "met",
+            "accreditation": "accredited"}
+
+
+def test_criteria_of_the_chosen_hospitals_not_assessed_unless_rated(south_west):
+    from hna.frameworks import assess_candidates
+    from hna.narrative import designation as nd
+
+    sites = nd.candidate_sites(south_west)
+    chosen = {c for r in south_west.results.values() for c in r.centres["site_code"]}
+    assert set(sites["site_code"]) == chosen
+    rated = sites["site_code"].iloc[0]
+    ratings = {rated: {**_ALL_MET, "patient_group": "partly"}}
+    crit = assess_candidates(sites, ratings, start="2025-04-01").set_index("site_code")
+    assert crit.loc[rated, "patient_group"] == "partly" and crit.loc[rated, "eligible"] is False
+    others = crit.drop(index=rated)
+    assert (others["monitoring_data"] == "not_assessed").all() and others["eligible"].isna().all()
+    # designation at most five years (F001 para 122): review due 1 April 2030
+    assert set(crit["review_due"]) == {"2030-04-01"}
+    rep = nd.criteria_report(crit.reset_index())
+    assert rep.loc[rep["Site code"] == rated, "Patient group"].item() == "Partly"
+    assert "1 of" in nd.review_statement(crit.reset_index())
+
+
+def test_criteria_ratings_from_csv_and_unknown_site_refused(south_west, tmp_path):
+    from hna.frameworks import assess_candidates
+    from hna.narrative import designation as nd
+
+    sites = nd.candidate_sites(south_west)
+    path = tmp_path / "ratings.csv"
+    pd.DataFrame([{"site_code": s, **_ALL_MET} for s in sites["site_code"]]).to_csv(path,
+                                                                                   index=False)
+    crit = assess_candidates(sites, str(path), start="2026-02-28", years=3)
+    assert crit["eligible"].all() and set(crit["review_due"]) == {"2029-02-28"}
+    with pytest.raises(ParameterError, match="not a candidate"):
+        assess_candidates(sites, {"XXX99": _ALL_MET}, start="2025-04-01")
+    with pytest.raises(ParameterError, match="designation lasts 1 to 5 years"):
+        assess_candidates(sites, None, start="2025-04-01", years=6)
