@@ -365,7 +365,7 @@ def rates_block(kind: str, d: dict) -> str:
         body = _table(bone["rates"])
         unc = ["uncertainty:",
                "  rate_level: {distribution: gamma, cases: 531, source: ncin_2013, note: "
-               "\"UK 2010 count behind the level\"}"]
+               "\"UK 2010 count behind the level\"}", _drift_line(bone["drift"])]
         return "\n".join(head + body + unc) + "\n"
     wide = kind == "wide"
     rates = sts["wide"] if wide else sts["narrow"]
@@ -397,8 +397,23 @@ def rates_block(kind: str, d: dict) -> str:
             else "England 2010 count behind the level (ESP1976 rates by sex)")
     unc = ["uncertainty:",
            f"  rate_level: {{distribution: gamma, cases: {cases}, source: {src}, "
-           f"note: \"{note}\"}}"]
+           f"note: \"{note}\"}}", _drift_line(sts["drift"])]
     return "\n".join(head + _table(rates) + unc) + "\n"
+
+
+def _drift_line(drift: dict) -> str:
+    """The ``annual_change_percent`` distribution of a service: centre 0, SD of the fitted drift.
+
+    The central projection holds the rates constant (the fitted drift is within one standard
+    error of zero); every Monte Carlo draw samples an annual change from a normal distribution
+    with the drift's standard error (Poisson SE x sqrt(Pearson dispersion)), so intervals widen
+    with the years since the level's reference year.
+    """
+    return ("  annual_change_percent: {distribution: normal, mean: 0.0, "
+            f"sd: {drift['annual_change_se_percent']:.2f}, source: phs_scotland_1994_2018, "
+            "note: \"constant rates as the central case; SD = standard error of the drift "
+            f"fitted to the Scottish series 1994-2018 ({drift['annual_change_percent']:+.2f}% a "
+            "year)\"}")
 
 
 def _fmt_row(cells: list) -> str:

@@ -51,9 +51,17 @@ def test_bone_minimum_50_gives_at_least_the_5_existing_mdts():
     assert reality_check_table(a)["centres_existing"].iloc[0] == 5
 
 
-def test_registry_trend_scenario_widens_the_horizon_interval():
-    base = service_demand("soft_tissue_sarcoma", "E92000001", years=[2040], draws=400, seed=7)
-    trend = service_demand("soft_tissue_sarcoma", "E92000001", years=[2040], draws=400, seed=7,
+def test_base_case_interval_widens_with_the_years_since_the_level():
+    """Constant central rates, but the drift's SE (0.26%/yr, Scottish series) compounds from 2010."""
+    r = service_demand("soft_tissue_sarcoma", "E92000001", years=[2025, 2040], draws=400, seed=7)
+    s = r.summary.set_index("year")
+    rel = (s["q0.975"] - s["q0.025"]) / s["mean"]
+    assert rel[2040] > 1.2 * rel[2025]
+
+
+def test_registry_trend_scenario_moves_the_centre_by_the_fitted_drift_from_2010():
+    base = service_demand("soft_tissue_sarcoma", "E92000001", years=[2040], draws=0)
+    trend = service_demand("soft_tissue_sarcoma", "E92000001", years=[2040], draws=0,
                            scenario="sts_registry_trend")
-    width = [float((x.summary["q0.975"] - x.summary["q0.025"]).iloc[0]) for x in (base, trend)]
-    assert width[1] > 1.5 * width[0]
+    ratio = float(trend.summary["mean"].iloc[0] / base.summary["mean"].iloc[0])
+    assert ratio == pytest.approx(1.0011 ** (2040 - 2010), rel=2e-3)

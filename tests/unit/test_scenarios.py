@@ -93,8 +93,8 @@ def test_a_change_needs_a_source_or_an_assumption(tmp_path):
 
 @pytest.mark.parametrize(("change", "words"), [
     ("{set: critical_mass.minimum_per_centre, value: -5, assumption: x}", "greater than 0"),
-    ("{set: projection, value: {method: trend, annual_change_percent: 2}, assumption: x}",
-     "base_year"),
+    ("{set: projection, value: {method: trend, annual_change_percent: 2, base_year: null}, "
+     "assumption: x}", "base_year"),
 ])
 def test_impossible_values_are_refused_after_applying(tmp_path, change, words):
     p = _write(tmp_path, f"""\
