@@ -80,7 +80,9 @@ class Explorer:
         ys = base.years
         self.controls: dict[str, Any] = {
             "trend": w.FloatSlider(value=self.central_trend, min=-5.0, max=5.0, step=0.1,
-                                   description="Trend %/yr", continuous_update=False),
+                                   description=f"Trend %/yr from {self.anchor}",
+                                   style={"description_width": "initial"},
+                                   continuous_update=False),
             "trend_sd": w.FloatSlider(value=sd0, min=0.0, max=3.0, step=0.1,
                                       description="Trend SD", continuous_update=False),
             "minimum": w.FloatSlider(value=m0, min=max(1.0, m0 / 4), max=m0 * 3,

@@ -24,9 +24,12 @@ def test_a_higher_trend_raises_the_horizon_mean(ex):
     flat = ex.summary.set_index("year")["mean"]
     ex.controls["trend"].value = 2.0
     up = ex.summary.set_index("year")["mean"]
-    assert up[2025] == pytest.approx(flat[2025])  # anchored at the first year
-    assert up[2040] / flat[2040] == pytest.approx(1.02 ** 15, rel=0.02)
     ex.controls["trend"].value = 0.0
+    # The trend compounds from the service's stated base year (the rates' 2010 level), as in
+    # the reports, so a steeper trend moves 2025 as well as 2040.
+    assert ex.anchor == 2010
+    assert up[2025] / flat[2025] == pytest.approx(1.02 ** 15, rel=0.02)
+    assert up[2040] / flat[2040] == pytest.approx(1.02 ** 30, rel=0.02)
 
 
 def test_trend_uncertainty_widens_the_horizon_interval_and_leads_the_tornado(ex):
@@ -72,7 +75,7 @@ def test_save_writes_a_valid_scenario_that_reproduces_the_settings(ex, tmp_path)
     path = ex.save(tmp_path / "mine.yaml")
     sc = load_scenario(path)
     svc = apply_scenario("soft_tissue_sarcoma", sc)
-    assert svc.projection.annual_change_percent == 1.5 and svc.projection.base_year == 2025
+    assert svc.projection.annual_change_percent == 1.5 and svc.projection.base_year == 2010
     assert svc.critical_mass.minimum_per_centre == 120.0
     assert svc.uncertainty["annual_change_percent"].sd == 0.5
     assert ex.last_seconds > 0
