@@ -532,9 +532,12 @@ def _group_title(group: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _job_label(job: Mapping[str, Any]) -> str:
-    parts = [p for p in (_label(job.get("service"), job.get("service_name")),
+    parts = [p for p in (str(job.get("service_name") or job.get("service") or ""),
                          _label(job.get("footprint"), job.get("footprint_name"))) if p]
     return " \u2014 ".join(parts) or str(job.get("title") or humanise(Path(str(job.get("id"))).name))
+
+
+_SNAKE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
 
 
 def _job_row(job: Mapping[str, Any], columns: Sequence[str]) -> str:
@@ -556,7 +559,10 @@ def _job_row(job: Mapping[str, Any], columns: Sequence[str]) -> str:
             value = headline.get(column)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             cls = ' class="num"' if numeric else ""
-            cells.append(f"<td{cls}>{html.escape(_format_number(value))}</td>")
+            text = _format_number(value)
+            if _SNAKE.fullmatch(text):  # a category code such as supra_regional: show words
+                text = text.replace("_", " ")
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
     links = " ".join(filter(None, [_link(outputs.get("ipynb"), "notebook"),
                                    _link(outputs.get("json"), "data")]))
     cells.append(f'<td class="links">{links}</td>')

@@ -472,7 +472,8 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
         r = h[key]
         interval = (f" (95% interval {_fmt(r['q0.025'])}-{_fmt(r['q0.975'])})"
                     if "q0.025" in r else "")
-        line = (f"{r['year']}: {_fmt(r['mean'])} {h['measure']} expected{interval}; "
+        central = r.get("expected", r["mean"])  # the one central value a report shows
+        line = (f"{r['year']}: {_fmt(central)} {h['measure']} expected{interval}; "
                 f"arithmetic centres floor(mean / minimum) = {r['centres_on_mean']}; "
                 f"about {_fmt(r['caseload_per_centre'])} per {centre} with {k}.")
         if lcol in r:

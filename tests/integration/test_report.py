@@ -364,3 +364,13 @@ def test_rendered_report_loads_nothing_from_the_internet(tmp_path):
     scripts = re.findall(r"<script\b[^>]*>.*?</script>", html, flags=re.DOTALL)
     assert not [s for s in scripts if re.search(r"https?://", s)]
     assert "Title" in html
+
+
+def test_index_shows_service_names_and_category_words_not_snake_case(tmp_path):
+    manifest = _manifest()
+    job = manifest["jobs"][0]
+    job["service"], job["service_name"] = "soft_tissue_sarcoma", "Soft tissue sarcoma"
+    job["headline"] = {"tier": "supra_regional", "cases_2040": 3540}
+    page = write_index(tmp_path, manifest).read_text()
+    assert "Soft tissue sarcoma" in page and "soft_tissue_sarcoma" not in page
+    assert ">supra regional<" in page and "supra_regional" not in page

@@ -135,6 +135,8 @@ def test_assess_hand_checked_case(tmp_path):
         probability_centres_viable(d, 20, 2, seed=5, key=2020))
     assert a.headline["footprint_planning_population"] == pytest.approx(20 / (49 / 380_000))
     assert "2 centres" in a.verdict and isinstance(a.tiers, pd.DataFrame)
+    # one central value per quantity: the verdict quotes the expected value, as the report does
+    assert "2020: 49 " in a.verdict
 
 
 def test_assess_needs_national_demand_rather_than_recomputing_it(tmp_path):
