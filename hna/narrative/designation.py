@@ -220,7 +220,7 @@ def review_statement(criteria: pd.DataFrame) -> str:
     start, due = criteria["designation_start"].iloc[0], criteria["review_due"].iloc[0]
     n_rated = int(criteria["assessed"].sum())
     rated = ("No ratings were given, so every criterion reads *not assessed*: hna cannot judge "
-             "a provider's monitoring data, audit or patient group (give `provider_ratings`)."
+             "a provider's monitoring data, audit or patient group without local ratings."
              if n_rated == 0 else
              f"{n_rated} of {len(criteria)} hospitals were rated; the others read *not assessed*.")
     return (f"To be designated a provider must meet all six criteria of the Carter review "
