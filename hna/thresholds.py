@@ -217,7 +217,7 @@ class Assessment:
         by_year: :func:`centres_table` for the footprint.
         headline: the figures a reader wants first (dict; JSON-friendly).
         tiers: tier of the service under each scheme (from the England planning population).
-        carter: the Carter review rules (:func:`hna.tiers.carter_rules`) for the service.
+        carter: the Carter review rules (:func:`hna.carter.carter_rules`) for the service.
         verdict: plain-text answer.
     """
 
@@ -340,7 +340,7 @@ def _at(table: pd.DataFrame, year: int, lcol: str) -> dict[str, Any]:
 
 def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: Any,
             plan: _Plan, edges: str | None) -> Assessment:
-    from hna.tiers import carter_rules
+    from hna.carter import carter_rules
 
     now, horizon = years
     cm = svc.critical_mass

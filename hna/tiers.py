@@ -17,13 +17,13 @@ any seed, so it is a setting: ``lower_inclusive`` bands are ``[lower, upper)``,
 The same ``edges`` setting decides the Carter boundaries (F001 para 3 says "more than one
 million", F000 and F004 say "at least 1 million"): with ``lower_inclusive`` (the default) a
 planning population of exactly 1,000,000 is regional in the tier chart *and* specialised under
-:func:`carter_rules`; with ``upper_inclusive`` it is local and not specialised. One setting,
+:func:`hna.carter.carter_rules`; with ``upper_inclusive`` it is local and not specialised. One setting,
 used by both.
 
 This is the only module that computes a tier: population bands (:func:`classify_population`,
 :func:`tier_for_service`, :func:`service_tiers` for a catalogue service) and score cut-offs
 (:func:`tier_from_score`, used by the segmentation tool in :mod:`hna.frameworks.segmentation`).
-The Carter rules (F001 para 3, para 45, App 10 3a) are applied by :func:`carter_rules`.
+The Carter rules (F001 para 3, para 45, App 10 3a) are applied by :func:`hna.carter.carter_rules`.
 
 Tier files are read with :func:`hna.parameters.read_parameter_file`: every problem becomes a
 :class:`hna.errors.ParameterError` naming the file and the field.
@@ -54,7 +54,6 @@ __all__ = [
     "TierResult",
     "load_tier_schemes",
     "classify_population",
-    "carter_rules",
     "tier_for_service",
     "service_tiers",
     "ScoreCutoff",
@@ -395,7 +394,7 @@ def tier_for_service(
 
 
 # --------------------------------------------------------------------------------------------
-# Carter rules
+# Band boundary (shared with the Carter rules in :mod:`hna.carter`)
 
 
 def above_boundary(population: float, bound: float, edges: str) -> bool:
@@ -407,131 +406,6 @@ def above_boundary(population: float, bound: float, edges: str) -> bool:
     """
     rule = _check_edges(edges)
     return population >= bound if rule == "lower_inclusive" else population > bound
-
-
-def carter_rules(
-    planning_population: float | None = None,
-    national_caseload: float | None = None,
-    *,
-    n_providers: int | None = None,
-    edges: str | None = None,
-    config: TierConfig | str | Path | None = None,
-) -> pd.DataFrame:
-    """Apply the Carter review rules to a service.
-
-    Rules (thresholds from ``carter_rules`` in the tier file):
-
-    - ``specialised`` (F001 para 3, SI 2002/2375): fires when the planning population is more
-      than 1 million: plan collaboratively as a specialised service.
-    - ``pan_regional_collaboration`` (F001 App 10, 3a): fires when the planning population is
-      more than 6 million: SCGs collaborate across regions; the implied number of centres
-      nationally is national population / planning population ("fewer than 9/10").
-    - ``national_commissioning`` (F001 para 45): fires when the national caseload is below 400
-      a year: candidate for national commissioning from 2-4 providers.
-    - ``national_ceiling`` (F001 para 45): fires when the national caseload is 1,000 a year or
-      more: not a candidate for national commissioning. Between 400 and 1,000 neither fires
-      and the recommendation says the case is borderline.
-    - ``national_providers`` (F001 para 45): with ``n_providers``, fires when the provider
-      count is outside the usual 2-4.
-
-    Rules whose inputs are not given are left out. Whether a population exactly on the 1m or
-    6m boundary fires is the tier file's ``edges`` setting (see :func:`above_boundary`), the
-    same rule the tier chart uses.
-
-    Args:
-        planning_population: minimum planning population of the service (people).
-        national_caseload: expected cases a year in England.
-        n_providers: number of providers (optional).
-        edges: band-edge rule (default from the tier file).
-        config: a loaded :class:`TierConfig` or a tier file path.
-
-    Returns:
-        DataFrame ``rule, fired, recommendation, detail, source``.
-    """
-    tcfg = _config(config)
-    cfg = tcfg.carter_rules
-    rule_edges = _check_edges(edges or tcfg.edges)
-    rows: list[dict[str, Any]] = []
-    if planning_population is not None:
-        p = check_positive(planning_population, "planning_population")
-        fired = above_boundary(p, cfg.specialised_min_population, rule_edges)
-        at_least = "at least" if rule_edges == "lower_inclusive" else "more than"
-        rows.append({
-            "rule": "specialised", "fired": fired,
-            "recommendation": (
-                f"specialised: plan collaboratively for a population of {at_least} "
-                f"{_fmt(cfg.specialised_min_population)}" if fired else
-                f"not specialised by the {_fmt(cfg.specialised_min_population)} test: "
-                "can be commissioned locally"
-            ),
-            "detail": f"planning population {_fmt(p)} ({rule_edges}: {at_least} the bound)",
-            "source": cfg.specialised_source,
-        })
-        fired = above_boundary(p, cfg.pan_regional_population, rule_edges)
-        centres = cfg.national_population / p
-        rows.append({
-            "rule": "pan_regional_collaboration", "fired": fired,
-            "recommendation": (
-                "collaborate across SCG/regional footprints (pan-regional commissioning)" if fired
-                else "a single regional/SCG footprint can plan this service"
-            ),
-            "detail": (
-                f"planning population {_fmt(p)} vs {_fmt(cfg.pan_regional_population)}; implies "
-                f"about {centres:.1f} centres for a national population of "
-                f"{_fmt(cfg.national_population)}"
-            ),
-            "source": cfg.pan_regional_source,
-        })
-    if national_caseload is not None:
-        try:
-            c = float(national_caseload)
-        except (TypeError, ValueError):
-            raise ParameterError("must be a number of cases a year", field="national_caseload",
-                                 value=national_caseload) from None
-        if not math.isfinite(c) or c < 0:
-            raise ParameterError("must be a non-negative number of cases a year",
-                                 field="national_caseload", value=national_caseload)
-        lo, hi = cfg.national_caseload_max, cfg.national_caseload_ceiling
-        fired = c < lo
-        if fired:
-            rec = (f"candidate for national commissioning, from {cfg.national_providers_min}-"
-                   f"{cfg.national_providers_max} designated providers")
-        elif c < hi:
-            rec = (f"borderline: above the usual {_fmt(lo)} a year but below the {_fmt(hi)} "
-                   "ceiling; national commissioning only by exception")
-        else:
-            rec = "not a candidate for national commissioning"
-        rows.append({
-            "rule": "national_commissioning", "fired": fired, "recommendation": rec,
-            "detail": f"national caseload {c:,.0f} a year vs {_fmt(lo)}",
-            "source": cfg.national_source,
-        })
-        rows.append({
-            "rule": "national_ceiling", "fired": c >= hi,
-            "recommendation": (
-                f"national caseload at or above {_fmt(hi)} a year: commission regionally or "
-                "locally, not nationally" if c >= hi else f"below the {_fmt(hi)} ceiling"
-            ),
-            "detail": f"national caseload {c:,.0f} a year vs {_fmt(hi)}",
-            "source": cfg.national_source,
-        })
-    if n_providers is not None:
-        if isinstance(n_providers, bool) or not isinstance(n_providers, int) or n_providers < 1:
-            raise ParameterError("must be a positive whole number", field="n_providers",
-                                 value=n_providers)
-        lo_n, hi_n = cfg.national_providers_min, cfg.national_providers_max
-        outside = not lo_n <= n_providers <= hi_n
-        rows.append({
-            "rule": "national_providers", "fired": outside,
-            "recommendation": (
-                f"{n_providers} providers is outside the usual {lo_n}-{hi_n} for a nationally "
-                "commissioned service" if outside else
-                f"{n_providers} providers is within the usual {lo_n}-{hi_n}"
-            ),
-            "detail": f"{n_providers} providers",
-            "source": cfg.national_source,
-        })
-    return pd.DataFrame(rows, columns=["rule", "fired", "recommendation", "detail", "source"])
 
 
 # --------------------------------------------------------------------------------------------

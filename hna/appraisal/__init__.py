@@ -200,8 +200,9 @@ def _demand_rows(sid: str, svc: Any, d: pd.DataFrame, fp: Any, ends: list[int],
 
 def _carter_and_tiers(sid: str, svc: Any, d: pd.DataFrame, y0: int, fp_pop: float,
                       edges: str | None, tcfg: Any) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    from hna.carter import carter_rules
     from hna.thresholds import planning_population
-    from hna.tiers import carter_rules, service_tiers
+    from hna.tiers import service_tiers
 
     eng = d[d["area_code"] == ENGLAND].set_index("year")
     caseload = float(eng.at[y0, "expected"])

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from hna.carter import carter_rules
 from hna.errors import ParameterError
 from hna.tiers import (
     DEFAULT_TIERS_FILE,
-    carter_rules,
     classify_population,
     load_tier_schemes,
     tier_for_service,
