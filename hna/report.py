@@ -5,6 +5,9 @@ What lives here:
 * :func:`record_headline` / :func:`write_headline`: a notebook records its headline results
   (a small JSON-typed dict) for the run index; the batch runner tells the kernel where to write
   them through the environment variable :data:`HEADLINE_ENV`.
+* :func:`write_table_csv`: under ``hna run``, a reviewer table's CSV is written as a file
+  beside the job's report (``<footprint>_tables/<nn>-<caption>.csv``) and linked relatively;
+  the runner tells the kernel where through :data:`TABLES_ENV`.
 * :func:`suppress_small`: small-number suppression for tables of observed counts, as in
   published NHS statistics.
 * :func:`render_html`: an executed notebook as a reviewer's HTML page (no code by default).
@@ -48,6 +51,7 @@ from hna.report_text import _label, humanise  # noqa: F401
 __all__ = [
     "HEADLINE_ENV",
     "SUPPRESSION_THRESHOLD",
+    "TABLES_ENV",
     "TMP_SUFFIX",
     "atomic_write_bytes",
     "atomic_write_json",
@@ -61,15 +65,24 @@ __all__ = [
     "remove_stale_tmp",
     "render_html",
     "suppress_small",
+    "table_file_name",
     "to_json_value",
     "write_headline",
     "write_index",
     "write_manifest",
+    "write_table_csv",
 ]
 
 #: Environment variable through which ``hna run`` tells a notebook kernel where to write its
 #: headline JSON. Unset in an interactive session, where :func:`record_headline` writes nothing.
 HEADLINE_ENV = "HNA_HEADLINE_PATH"
+
+#: Environment variable through which ``hna run`` tells a notebook kernel where its tables' CSV
+#: files go: it names a JSON file ``{"folder": <where to write>, "href": <the folder's name
+#: beside the report>}`` that the worker writes when the job starts (the kernel is started
+#: before its job is known). Unset in an interactive session, where tables carry their CSV
+#: in the link itself (see :func:`write_table_csv`).
+TABLES_ENV = "HNA_TABLES_PATH"
 
 #: Default small-number threshold: observed counts from 1 to 4 are shown as ``*``.
 SUPPRESSION_THRESHOLD = 5
@@ -147,6 +160,83 @@ def record_headline(
             merged = {}
     merged.update(clean)
     return atomic_write_json(target, merged)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables' CSV files beside a report
+# --------------------------------------------------------------------------------------------
+
+#: Longest caption part of a table's file name (characters).
+_SLUG_LENGTH = 48
+#: How many tables this kernel has written into each folder (numbers the files in page order).
+_TABLE_NUMBERS: dict[str, int] = {}
+
+
+def table_file_name(number: int, caption: str | None) -> str:
+    """The file name of the ``number``-th table of a report: ``<nn>-<caption slug>.csv``.
+
+    The caption is lower-cased, accents are dropped and every run of other characters becomes
+    one hyphen; it is cut at a hyphen to at most 48 characters (``table`` when there is no
+    caption). The two-digit number (three from 100) is the table's place on the page, so two
+    tables with the same caption get different, stable names: ``01-populations.csv``,
+    ``02-populations.csv``.
+
+    Raises:
+        ParameterError: ``number`` is not a whole number of at least 1.
+    """
+    import unicodedata
+
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ParameterError("must be a whole number of at least 1", field="number",
+                             value=number, hint="Tables are numbered from 1 in page order")
+    text = unicodedata.normalize("NFKD", str(caption or "")).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(slug) > _SLUG_LENGTH:
+        cut = slug[:_SLUG_LENGTH + 1]
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut else cut[:_SLUG_LENGTH]).strip("-")
+    return f"{number:02d}-{slug or 'table'}.csv"
+
+
+def _tables_config() -> tuple[Path, str] | None:
+    """The folder to write tables into and its name beside the report, or None (interactive)."""
+    target = os.environ.get(TABLES_ENV)
+    if not target:
+        return None
+    try:
+        config = json.loads(Path(target).read_text(encoding="utf-8"))
+        return Path(config["folder"]), str(config["href"]).strip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no job has configured this kernel: behave as in an interactive session
+
+
+def write_table_csv(text: str, caption: str | None) -> tuple[str, str] | None:
+    """Write a table's CSV ``text`` beside the running job's report; return ``(href, name)``.
+
+    Under ``hna run`` the worker names a folder through :data:`TABLES_ENV`; the file is written
+    there atomically as :func:`table_file_name` (numbered in the order the notebook shows its
+    tables) and the runner moves the folder beside the report as ``<footprint>_tables/``, so
+    ``href`` (``"<footprint>_tables/<nn>-<slug>.csv"``) is relative to the report. Outside a
+    batch job (JupyterLab, a script) nothing is written and the result is None: the caller
+    links the CSV as a ``data:`` URI instead.
+
+    Returns:
+        The relative link and the file name, or None when there is no job folder (or it cannot
+        be written).
+    """
+    from urllib.parse import quote
+
+    config = _tables_config()
+    if config is None:
+        return None
+    folder, href = config
+    number = _TABLE_NUMBERS.get(str(folder), 0) + 1
+    name = table_file_name(number, caption)
+    try:
+        atomic_write_text(folder / name, text)
+    except OSError:
+        return None  # the page still works: the caller embeds the CSV in the link
+    _TABLE_NUMBERS[str(folder)] = number
+    return f"{quote(href)}/{quote(name)}", name
 
 
 # --------------------------------------------------------------------------------------------

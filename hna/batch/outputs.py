@@ -12,6 +12,7 @@ import errno
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ __all__ = [
     "job_record",
     "output_paths",
     "round_number",
+    "table_paths",
+    "tables_folder",
     "write_job_outputs",
     "write_summary_csv",
 ]
@@ -63,6 +66,61 @@ def output_paths(run_dir: Path, job_id: str) -> dict[str, Path]:
     """The ``.ipynb``, ``.html`` and ``.json`` files of a job."""
     base = run_dir / job_id
     return {ext: base.parent / f"{base.name}.{ext}" for ext in ("ipynb", "html", "json")}
+
+
+#: What follows a report's name in the name of the folder of its tables' CSV files.
+TABLES_SUFFIX = "_tables"
+
+
+def tables_folder(run_dir: Path, job_id: str) -> Path:
+    """The folder beside a job's report holding its tables' CSV files.
+
+    ``soft_tissue_sarcoma/E92000001`` -> ``<run>/soft_tissue_sarcoma/E92000001_tables``; the
+    report links each file as ``E92000001_tables/<nn>-<caption>.csv``
+    (:func:`hna.report.table_file_name`).
+    """
+    base = run_dir / job_id
+    return base.parent / f"{base.name}{TABLES_SUFFIX}"
+
+
+def table_paths(run_dir: Path, entry: Mapping[str, Any]) -> list[Path]:
+    """The CSV files a manifest ``entry`` lists under ``outputs["tables"]``."""
+    listed = (entry.get("outputs") or {}).get("tables") or []
+    return [run_dir / str(name) for name in listed] if isinstance(listed, list) else []
+
+
+def _write_tables(run_dir: Path, job_id: str, tables: Mapping[str, str]) -> list[str]:
+    """Write a job's table CSV files (each atomically) and return them relative to the run.
+
+    Only plain ``<nn>-<slug>.csv`` names are written (the names come from the worker: anything
+    else, such as a path, is left out).
+    """
+    folder = tables_folder(run_dir, job_id)
+    written = []
+    for name in sorted(tables):
+        if not _TABLE_NAME.fullmatch(name):
+            continue
+        atomic_write_text(folder / name, tables[name])
+        written.append((folder / name).relative_to(run_dir).as_posix())
+    return written
+
+
+def _remove_stale_tables(run_dir: Path, job_id: str, keep: Mapping[str, str]) -> None:
+    """Delete CSV files an earlier run of the job left that this run did not write."""
+    folder = tables_folder(run_dir, job_id)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and _TABLE_NAME.fullmatch(path.name) and path.name not in keep:
+            path.unlink(missing_ok=True)
+    try:
+        folder.rmdir()  # only if empty
+    except OSError:
+        pass
+
+
+#: The names :func:`hna.report.table_file_name` gives.
+_TABLE_NAME = re.compile(r"\d{2,}-[a-z0-9-]+\.csv")
 
 
 def counts(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -107,7 +165,10 @@ def write_job_outputs(run_dir: Path, run_name: str, job: Job, entry: dict[str, A
                       result: Mapping[str, Any]) -> None:
     """Write a finished job's files and update its manifest ``entry`` from ``result``."""
     paths = output_paths(run_dir, job.id)
-    outputs: dict[str, str] = {}
+    outputs: dict[str, Any] = {}
+    tables = dict(result.get("tables") or {})
+    # the tables first: once the report is in place, every link in it resolves
+    outputs["tables"] = _write_tables(run_dir, job.id, tables)
     for ext in ("ipynb", "html"):
         content = result.get(ext)
         if content is not None:
@@ -115,6 +176,7 @@ def write_job_outputs(run_dir: Path, run_name: str, job: Job, entry: dict[str, A
             outputs[ext] = paths[ext].relative_to(run_dir).as_posix()
         else:  # do not leave an earlier run's file where this run has none
             paths[ext].unlink(missing_ok=True)
+    _remove_stale_tables(run_dir, job.id, tables)
     headline = result.get("headline")
     if headline is not None and not isinstance(headline, dict):
         headline = {"value": headline}
@@ -130,7 +192,8 @@ def write_job_outputs(run_dir: Path, run_name: str, job: Job, entry: dict[str, A
     )
     atomic_write_json(paths["json"], job_record(run_name, job, entry))
     outputs["json"] = paths["json"].relative_to(run_dir).as_posix()
-    entry["outputs"] = outputs
+    entry["outputs"] = {k: outputs[k] for k in ("ipynb", "html", "json", "tables")
+                        if k in outputs}
 
 
 def round_number(value: float) -> float | int:

@@ -33,6 +33,8 @@ from hna.batch.outputs import (
     counts,
     environment_error,
     output_paths,
+    table_paths,
+    tables_folder,
     write_job_outputs,
     write_summary_csv,
 )
@@ -327,7 +329,8 @@ def _reusable(old: Mapping[str, Any] | None, key: str, run_dir: Path, job: Job,
     """True if an earlier result has the same key, its files exist and its inputs match."""
     if old is None or old.get("status") != "ok" or old.get("input_hash") != key:
         return False
-    if not all(p.is_file() for p in output_paths(run_dir, job.id).values()):
+    files = [*output_paths(run_dir, job.id).values(), *table_paths(run_dir, old)]
+    if not all(p.is_file() for p in files):
         return False
     inputs = old.get("inputs")
     if not isinstance(inputs, dict):
@@ -348,6 +351,7 @@ def _task(plan: Plan, job: Job, texts: dict[Path, str], settings: Mapping[str, A
         "notebook_dir": str(job.notebook.parent), "parameters": job.parameters,
         "kernel_name": settings["kernel"], "timeout": settings["timeout"],
         "show_code": settings["show_code"], "meta": report_meta(plan.spec, job),
+        "tables_href": tables_folder(Path("."), job.id).name,
     }
 
 

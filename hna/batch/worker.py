@@ -32,7 +32,7 @@ from typing import Any
 
 from hna.batch import failures
 from hna.batch.safety import check_injected_code
-from hna.report import HEADLINE_ENV, render_html
+from hna.report import HEADLINE_ENV, TABLES_ENV, atomic_write_json, render_html
 
 __all__ = ["KERNEL_PRELOAD", "TRACE_ENV", "execute_job", "worker_init"]
 
@@ -158,6 +158,8 @@ class _Slot:
         self.cwd = cwd if cwd and os.path.isdir(cwd) else str(self.workdir)
         self.token = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
         self.headline = self.workdir / "headline.json"
+        self.tables_config = self.workdir / "tables.json"
+        self.tables = self.workdir / "tables"
         self.trace = self.workdir / "inputs.txt"
         self.log = self.workdir / "kernel.log"
         self.out_nb = self.workdir / "executed.ipynb"
@@ -173,6 +175,7 @@ class _Slot:
         preload = "import " + ", ".join(KERNEL_PRELOAD)
         km = _kernel_manager_class()(
             kernel_name=self.kernel_name, job_env={HEADLINE_ENV: str(self.headline),
+                                                   TABLES_ENV: str(self.tables_config),
                                                    TRACE_ENV: str(self.trace),
                                                    "HNA_WORKER_PID": str(os.getpid())},
             job_cwd=self.cwd, job_log=str(self.log), job_token=self.token,
@@ -181,6 +184,19 @@ class _Slot:
         await km.start_kernel(extra_arguments=[
             f"--IPKernelApp.exec_lines={lines}", "--HistoryManager.enabled=False"])
         self.km = km
+
+    def assign(self, task: Mapping[str, Any]) -> None:
+        """Tell the (already started) kernel where this job's tables' CSV files go.
+
+        The kernel reads :data:`hna.report.TABLES_ENV`'s file when it shows its first table:
+        files go into the slot's ``tables`` folder and are linked as ``<tables_href>/<name>``,
+        the folder's name beside the report. Without ``tables_href`` nothing is written and the
+        kernel embeds each CSV in its link.
+        """
+        href = task.get("tables_href")
+        if href:
+            atomic_write_json(self.tables_config, {"folder": str(self.tables),
+                                                   "href": str(href)})
 
     def matches(self, kernel_name: str, cwd: str | None) -> bool:
         """True if this kernel was started for that kernel name and working folder."""
@@ -323,11 +339,24 @@ def _kernel_name(task: Mapping[str, Any]) -> str:
     return ((nb.get("metadata") or {}).get("kernelspec") or {}).get("name") or "python3"
 
 
+def _read_tables(folder: Path) -> dict[str, str]:
+    """The CSV files a job's kernel wrote, by file name (sorted)."""
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for path in sorted(folder.glob("*.csv")):
+        text = _read_text(path)
+        if text is not None:
+            out[path.name] = text
+    return out
+
+
 def _collect(task: Mapping[str, Any], slot: _Slot, result: dict[str, Any],
              error: dict[str, Any] | None) -> dict[str, Any] | None:
     """Gather the executed notebook, headline, inputs read and HTML into ``result``."""
     result["ipynb"] = _read_text(slot.out_nb)
     result["inputs"] = file_hashes((_read_text(slot.trace) or "").splitlines())
+    result["tables"] = _read_tables(slot.tables)
     if slot.headline.exists():
         try:
             result["headline"] = json.loads(slot.headline.read_text(encoding="utf-8"))
@@ -350,24 +379,28 @@ def execute_job(task: Mapping[str, Any]) -> dict[str, Any]:
     Runs in a worker (a pool process or a Dask worker). ``task`` carries the notebook's
     content, the validated parameters, the kernel name, the time limit and the report
     metadata; everything the job produces is returned, not written to the output folder:
-    ``{"status": "ok"|"failed", "error", "ipynb", "html", "headline", "inputs", "started",
-    "duration_s", "worker"}`` (``inputs``: SHA-256 of each file the kernel read).
+    ``{"status": "ok"|"failed", "error", "ipynb", "html", "headline", "inputs", "tables",
+    "started", "duration_s", "worker"}`` (``inputs``: SHA-256 of each file the kernel read;
+    ``tables``: the text of each table's CSV file by name, see :func:`hna.report.write_table_csv`).
 
     The kernel runs in the notebook's folder (when it exists on this machine) with
-    :data:`hna.report.HEADLINE_ENV` pointing into a private temporary folder. The time limit
+    :data:`hna.report.HEADLINE_ENV` and :data:`hna.report.TABLES_ENV` pointing into a private
+    temporary folder; the coordinator writes what comes back into the output folder, so an
+    interrupted job leaves nothing half-written there. The time limit
     is a wall-clock deadline for the whole job, applied to each cell's wait.
     """
     _quiet_logs()
     t0 = time.monotonic()
     result: dict[str, Any] = {
         "job_id": task["job_id"], "status": "failed", "error": None, "ipynb": None,
-        "html": None, "headline": None, "inputs": {},
+        "html": None, "headline": None, "inputs": {}, "tables": {},
         "started": datetime.now().astimezone().isoformat(timespec="seconds"),
         "duration_s": None, "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
     slot: _Slot | None = None
     try:
         slot = _take_slot(_kernel_name(task), task.get("notebook_dir"))
+        slot.assign(task)
         timeout = task.get("timeout")
         error: dict[str, Any] | None = None
         try:

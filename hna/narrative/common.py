@@ -3,7 +3,9 @@
 - :func:`table` turns a DataFrame into a reviewer table: human headers (``footprint_share`` ->
   "Footprint share"), every value written by :mod:`hna.formatting` (counts as whole numbers,
   years as years, probabilities as percentages, Yes/No instead of True/False, lists in words),
-  a caption, and a "Download CSV" link beside it carrying the same rows.
+  a caption, and a "Download CSV" link beside it carrying the same rows (under ``hna run`` a
+  file beside the report, ``<footprint>_tables/<nn>-<caption>.csv``; interactively a
+  ``data:`` URI).
 - :func:`statement` is prose (Markdown) for a report.
 - :func:`provenance` is the provenance table of a result's ``meta`` (:mod:`hna.provenance`).
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hna import formatting as fmt
+from hna.report import write_table_csv
 
 __all__ = ["HTML", "Table", "table", "statement", "provenance", "format_value", "column_kind",
            "plain", "TABLE_CSS"]
@@ -147,11 +150,23 @@ def _header(name: Any) -> str:
 
 
 def _csv_link(df: pd.DataFrame, name: str) -> str:
+    """The "Download CSV" paragraph of a table: its shown rows as a file or in the link.
+
+    Under ``hna run`` the CSV is a file beside the report and the link is relative to it
+    (:func:`hna.report.write_table_csv`); in an interactive session the CSV travels in a
+    ``data:`` URI, so the link works in JupyterLab and in an exported page without leaving
+    files next to the notebook.
+    """
     data = df.to_csv(index=False, lineterminator="\n")
-    href = "data:text/csv;charset=utf-8," + urllib.parse.quote(data)
-    file = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:60] or "table"
-    return (f"<p class='hna-csv'><a download='{file}.csv' href='{href}'>Download CSV</a> "
-            f"({len(df):,} rows)</p>")
+    written = write_table_csv(data, name)
+    if written is not None:
+        href, file = written
+    else:
+        href = "data:text/csv;charset=utf-8," + urllib.parse.quote(data)
+        file = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:60] or "table"
+        file += ".csv"
+    return (f"<p class='hna-csv'><a download='{html.escape(file)}' href='{html.escape(href)}'>"
+            f"Download CSV</a> ({len(df):,} rows)</p>")
 
 
 class Table:
@@ -165,6 +180,7 @@ class Table:
         self.shown = shown
         self.numeric = numeric
         self.csv = csv
+        self._csv_html: str | None = None  # written once, however often the table is shown
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.shown.columns)
@@ -178,7 +194,9 @@ class Table:
         body = (f"{TABLE_CSS}<table class='hna-table'>{cap}<thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>")
         if self.csv:
-            body += _csv_link(self.shown, self.caption or "table")
+            if self._csv_html is None:
+                self._csv_html = _csv_link(self.shown, self.caption or "table")
+            body += self._csv_html
         return body
 
     def __str__(self) -> str:
@@ -201,7 +219,9 @@ def table(df: pd.DataFrame, caption: str | None = None, *, precision: int = 1,
             matters, e.g. "Rate per 100,000 (1 d.p.)").
         formats: per-column overrides: a kind (``count``, ``number``, ``probability``,
             ``year``, ``bool``, ``text``) or a function value -> str.
-        csv: add a "Download CSV" link carrying the shown rows.
+        csv: add a "Download CSV" link carrying the shown rows: the cells as the reader sees
+            them (same rounding, suppression and labels), so the file never holds a figure
+            the page does not show.
 
     Returns:
         A :class:`Table` that notebooks ``display``.
