@@ -164,3 +164,54 @@ def test_every_plots_module_is_re_exported():
     for mod in pkgutil.iter_modules(plots.__path__):
         names = importlib.import_module(f"hna.plots.{mod.name}").__all__
         assert set(names) <= set(plots.__all__), f"hna/plots/__init__.py misses {mod.name}"
+
+
+def _scenario_summaries():
+    base = _summary().assign(mean=lambda d: d["mean"] / 8)  # ~3,000-4,500 a year
+    for c in ("q0.025", "q0.975"):
+        base[c] = base[c] / 8
+    trend = base.assign(**{c: base[c] * 1.04 for c in ("mean", "q0.025", "q0.975")})
+    return {"Base case": base,
+            "Soft tissue sarcoma incidence following the Scottish registry drift 1994-2018": trend}
+
+
+def test_layout_scenario_fans_with_the_reference_line_drawn():
+    fig = plots.scenario_fans(_scenario_summaries(), title=LONG, ylabel=LONG, minimum=2400,
+                              minimum_label="Critical mass x 24 centres")
+    assert_clean_layout(fig)
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert 1500 < low < 2400 < high < 6500  # the line is shown, the axis is not forced to 0
+    assert any("24 centres (2,400)" in " ".join(t.get_text().split())
+               for t in ax.get_legend().get_texts())
+
+
+def test_scenario_fans_state_a_far_reference_line_instead_of_stretching_the_axis():
+    fig = plots.scenario_fans(_scenario_summaries(), minimum=100, minimum_label="Critical mass")
+    assert_clean_layout(fig)
+    ax = fig.axes[0]
+    low, _ = ax.get_ylim()
+    assert low > 2000  # the intervals fill the axis
+    assert not [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert "critical mass (100 a year) lies far below" in " ".join(_texts(fig).split())
+
+
+def test_scenario_fans_axis_never_goes_below_zero_for_counts():
+    s = pd.DataFrame({"year": [2025, 2030], "mean": [2.0, 3.0], "q0.025": [0.0, 0.0],
+                      "q0.975": [6.0, 8.0]})
+    fig = plots.scenario_fans({"Base case": s})
+    assert fig.axes[0].get_ylim()[0] == 0
+
+
+def test_layout_tornado():
+    t = pd.DataFrame({"label": ["Trend in the rates", "Age-sex rates (registry counts)",
+                                "Level of the rates", "Chance variation in cases (Poisson)"],
+                      "low": [2900.0, 3380.0, 3400.0, 3420.0], "high": [4100.0, 3700.0, 3680.0,
+                                                                        3650.0],
+                      "share": [0.84, 0.07, 0.05, 0.004]})
+    t["swing"] = t["high"] - t["low"]
+    t.attrs["central"] = 3540.0
+    fig = plots.tornado(t, title=LONG, xlabel="New soft tissue sarcoma cases in 2040")
+    assert_clean_layout(fig)
+    labels = [" ".join(x.get_text().split()) for x in fig.axes[0].get_yticklabels()]
+    assert "Chance variation in cases (Poisson) (<1%)" in labels
