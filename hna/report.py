@@ -175,8 +175,8 @@ _TABLE_NUMBERS: dict[str, int] = {}
 def table_file_name(number: int, caption: str | None) -> str:
     """The file name of the ``number``-th table of a report: ``<nn>-<caption slug>.csv``.
 
-    The caption is lower-cased, accents are dropped and every run of other characters becomes
-    one hyphen; it is cut at a hyphen to at most 48 characters (``table`` when there is no
+    The caption is lower-cased, accents are dropped and every run of characters other than
+    ``a-z`` and ``0-9`` becomes one hyphen; it is cut at a hyphen to at most 48 characters (``table`` when there is no
     caption). The two-digit number (three from 100) is the table's place on the page, so two
     tables with the same caption get different, stable names: ``01-populations.csv``,
     ``02-populations.csv``.
@@ -189,7 +189,8 @@ def table_file_name(number: int, caption: str | None) -> str:
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         raise ParameterError("must be a whole number of at least 1", field="number",
                              value=number, hint="Tables are numbered from 1 in page order")
-    text = unicodedata.normalize("NFKD", str(caption or "")).encode("ascii", "ignore").decode()
+    text = "".join(c for c in unicodedata.normalize("NFKD", str(caption or ""))
+                   if not unicodedata.combining(c))  # accents dropped, dashes kept as breaks
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     if len(slug) > _SLUG_LENGTH:
         cut = slug[:_SLUG_LENGTH + 1]
