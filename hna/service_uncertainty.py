@@ -28,6 +28,7 @@ import pandas as pd
 
 from hna.distributions import Distribution
 from hna.errors import ParameterError
+from hna.formatting import fmt_list
 from hna.incidence.rate_draws import RateModel
 from hna.incidence.rate_projection import rate_multipliers, trend_settings
 
@@ -77,23 +78,48 @@ def service_distributions(svc: Any, variant: str | None = None
     return dists, central
 
 
+def _cite(svc: Any, source_id: str | None) -> str:
+    """A source id as a reader's citation: ``publisher, title (year)`` from the service file."""
+    for src in getattr(svc, "sources", None) or []:
+        if src.id == source_id:
+            return f"{src.publisher}, {src.title} ({src.year})"
+    return str(source_id).replace("_", " ")  # e.g. "fitted" (a drift fitted by hna)
+
+
 def describe_uncertainty(svc: Any, model: RateModel, vary: set[str] | None = None
                          ) -> list[str]:
-    """One line per source of uncertainty in the intervals (for reports and ``meta``)."""
+    """One line per source of uncertainty in the intervals (for reports and ``meta``).
+
+    Each line is ``<input>: <what is sampled>; source: <citation>``: the input's name as in
+    the service file (``rate_level``, ``annual_change_percent``, ... or ``Poisson``), so the
+    text before the first colon is machine-readable, then the distribution and the source
+    cited as publisher, title and year from the file's ``sources:`` (never a bare source id).
+    Reports replace the name with its label (:data:`hna.sensitivity.LABELS`).
+    """
     vary = set(model.components()) if vary is None else vary
     out = []
     if "poisson" in vary:
         out.append("Poisson: year-to-year chance variation in the number of cases, given the "
                    "rates")
     if "rates" in vary:
-        out.append("rates: each age-sex rate from its gamma posterior given the registry "
-                   f"counts behind it ({svc.rates.source}; "
-                   + (f"as if from {svc.rates.equivalent_cases:,.0f} cases)"
-                      if svc.rates.equivalent_cases else "counts in the file)"))
+        basis = (f"as if from {svc.rates.equivalent_cases:,.0f} cases"
+                 if svc.rates.equivalent_cases else "the counts in the service file")
+        line = ("rates: each age-sex rate from its gamma posterior given the registry "
+                f"counts behind it ({basis}); source: {_cite(svc, svc.rates.source)}")
+        derived = [s for s in svc.sources if s.id in set(svc.rates.derived_from or [])]
+        if derived:
+            line += "; derived with " + fmt_list(f"{s.publisher} ({s.year})" for s in derived)
+        out.append(line)
     for k, d in model.dists.items():
         if k in vary:
             c = model.central.get(k)
-            out.append(f"{k}: {SERVICE_PARAMETERS[k]}, {d.describe(c if isinstance(c, float) else None)}")
+            text = d.describe(c if isinstance(c, float) else None)
+            why = f"source {d.source}" if d.source else f"assumption: {d.assumption}"
+            if text.endswith(why):  # Distribution.describe: "<family> (<body>); <why>"
+                text = text[: -len(why)].rstrip("; ")
+            cited = f"source: {_cite(svc, d.source)}" if d.source else why
+            what = SERVICE_PARAMETERS[k].split(" (")[0]
+            out.append(f"{k}: {what}, {text}; {cited}")
     return out
 
 

@@ -490,9 +490,10 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
     if h.get("interval_includes"):
         from hna.sensitivity import LABELS
 
-        names = [x.split(":")[0] for x in h["interval_includes"]]
+        names = [x.split(":")[0].strip() for x in h["interval_includes"]]
+        labels = [LABELS.get(n.lower(), n) for n in names]
         lines.append("Intervals include: " + "; ".join(
-            LABELS.get(n, n).lower() for n in names) + ".")
+            lab[:1].lower() + lab[1:] for lab in labels) + ".")
     if h.get("sensitivity"):
         lines.append(h["sensitivity"]["dominant"])
     if h["first_year_mean_reaches"] is not None and h["first_year_mean_reaches"] > h["now"]["year"]:

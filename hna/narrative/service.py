@@ -37,6 +37,8 @@ __all__ = [
     "tiers_table",
     "observed_counts",
     "carter_table",
+    "interval_lines",
+    "intervals_text",
     "TIER_SCHEMES",
 ]
 
@@ -304,6 +306,42 @@ def headline_record(assessment, extra: dict[str, Any] | None = None) -> dict[str
     }
     rec.update(extra or {})
     return rec
+
+
+def interval_lines(includes: list[str] | tuple[str, ...]) -> list[str]:
+    """What the intervals include, for people: one line per source of uncertainty.
+
+    ``includes`` is ``meta['interval_includes']`` (:func:`hna.service_uncertainty.describe_uncertainty`:
+    ``"<input>: <what is sampled>; source: <citation>"``). The input's name becomes its label
+    (``rate_level`` -> "Level of the rates", ``Poisson`` -> "Chance variation in cases
+    (Poisson)", :data:`hna.sensitivity.LABELS`); lines without a known name (model services)
+    are kept, in plain words.
+    """
+    from hna.sensitivity import LABELS
+
+    out = []
+    for line in includes:
+        key, sep, rest = str(line).partition(":")
+        label = LABELS.get(key.strip().lower())
+        text = f"{label}:{rest}" if sep and label else str(line)
+        out.append(plain(text[:1].upper() + text[1:]))
+    return out
+
+
+def intervals_text(includes: list[str] | tuple[str, ...], bullets: bool = True) -> str:
+    """What the intervals include, in Markdown, from :func:`interval_lines`.
+
+    Args:
+        includes: ``meta['interval_includes']``.
+        bullets: a heading line and one bullet per source (default), or one paragraph
+            (``"Intervals include: A. B."``).
+    """
+    lines = interval_lines(includes)
+    if not lines:
+        return "The figures are expected values only (no intervals)."
+    if bullets:
+        return "**Intervals include:**\n\n" + "\n".join(f"- {x}" for x in lines)
+    return "Intervals include: " + " ".join(x.rstrip(".") + "." for x in lines)
 
 
 def band_rates(result, year: int) -> pd.DataFrame:
