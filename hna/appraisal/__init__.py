@@ -320,7 +320,7 @@ def _base_rows(ids: list[str], svcs: dict, spend_given: dict, d0: dict[str, floa
             uc = bmap.unit_costs[sid]
             rows.append({"service": sid, "spend": d0[sid] * uc.gbp, "price_year": uc.price_year,
                          "basis": (f"footprint demand x GBP {uc.gbp:,.0f} per {uc.per} "
-                                   f"({uc.price_year}, {uc.kind}: {uc.note.split('.')[0]})")})
+                                   f"({uc.price_year}, {uc.kind}: {uc.note.split('. ')[0].rstrip('.')})")})
         elif sid in bmap.lines:
             ln = bmap.lines[sid]
             per_head = float(lines.loc[ln.line]) * 1000 / bmap.population
