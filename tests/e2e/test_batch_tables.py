@@ -64,13 +64,13 @@ class _Tables(HTMLParser):
             self.tables[-1]["download"] = self._link.get("download")
 
 
-def _spec(tmp_path: Path) -> Path:
+def _spec(tmp_path: Path, **fields) -> Path:
     (tmp_path / "notebooks").mkdir(exist_ok=True)
     shutil.copy(NOTEBOOKS / "tables.ipynb", tmp_path / "notebooks" / "tables.ipynb")
     spec = {"name": "tables", "notebooks": [{"path": "notebooks/tables.ipynb",
                                              "over": ["footprint"]}],
             "footprints": FOOTPRINTS, "years": {"start": 2025, "end": 2027}, "draws": 5,
-            "seed": 11}
+            "seed": 11, **fields}
     path = tmp_path / "tables.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -98,6 +98,8 @@ def test_each_table_has_a_numbered_csv_file_beside_its_report(runs):
     assert sorted(p.name for p in folder.iterdir()) == ENGLAND_FILES
     regional = run_dir / "_overview" / "tables" / "E40000003_tables"
     assert (regional / "01-populations-e40000003.csv").is_file()
+    # the kernel ran in the notebook's folder but wrote nothing there
+    assert sorted(p.name for p in (runs["tmp"] / "notebooks").iterdir()) == ["tables.ipynb"]
 
 
 @pytest.mark.slow
@@ -168,3 +170,21 @@ def test_resume_reuses_jobs_and_reruns_one_whose_csv_file_is_missing(runs):
     assert reused == {"_overview/tables/E92000001": True, "_overview/tables/E40000003": False}
     assert not stale.exists()
     assert _files(run_dir) == before
+
+
+@pytest.mark.slow
+def test_a_failed_job_keeps_the_tables_it_showed_and_links_them(tmp_path):
+    path = _spec(tmp_path, footprints=["E40000003"], parameters={"fail_after_two": True})
+    result = run_batch(path, output_dir=tmp_path / "out", jobs=1)
+    job = result.jobs[0]
+    assert job["status"] == "failed"
+    assert job["outputs"]["tables"] == [f"_overview/tables/E40000003_tables/{n}" for n in
+                                        ("01-populations-e40000003.csv",
+                                         "02-populations-e40000003.csv")]
+    report = result.run_dir / "_overview" / "tables" / "E40000003.html"
+    page = _Tables()
+    page.feed(report.read_text(encoding="utf-8"))
+    assert [t["href"] for t in page.tables] == [
+        "E40000003_tables/01-populations-e40000003.csv",
+        "E40000003_tables/02-populations-e40000003.csv"]
+    assert all((report.parent / t["href"]).is_file() for t in page.tables)

@@ -246,17 +246,22 @@ def test_every_image_in_every_report_loads(probes):
 @pytest.mark.e2e
 def test_every_link_in_every_report_resolves(default_run):
     run_dir = default_run.run_dir
+    csv_files = 0
     for page in _reports(default_run):
         parsed = _DomSummary()
         parsed.feed(page.read_text(encoding="utf-8"))
         for href in parsed.hrefs:
             url = urlparse(href)
+            # a table's CSV is a file beside its report, not data in the link (issue 13)
+            assert not href.startswith("data:text/csv"), f"{page.name}: CSV inside the link"
             if url.scheme == "data" or href.startswith("#"):
                 continue
+            csv_files += href.endswith(".csv") and "_tables/" in href
             assert url.scheme in ("", "file"), f"{page.name}: external link {href}"
             target = Path(unquote(url.path)) if url.scheme == "file" else page.parent / unquote(url.path)
             assert target.exists(), f"{page.name}: broken link {href}"
             assert target.resolve().is_relative_to(run_dir.resolve()), f"{page.name}: leaves the run {href}"
+    assert csv_files >= len(_reports(default_run)) - 1  # reports show several tables each
 
 
 @pytest.mark.slow
