@@ -9,6 +9,8 @@ These functions format results computed elsewhere (``hna.demand``, ``hna.thresho
 from __future__ import annotations
 
 import html
+import re
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,13 +45,45 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=1)
+def _scenario_names() -> dict[str, str]:
+    """Scenario id -> its name (``parameters/scenarios/<id>.yaml``), longest id first."""
+    from hna.errors import HnaError
+    from hna.scenarios import list_scenarios, load_scenario
+
+    out = {}
+    for sid in sorted(list_scenarios(), key=len, reverse=True):
+        try:
+            out[sid] = load_scenario(sid).name
+        except HnaError:
+            continue
+    return out
+
+
+def _ids_in_words(s: str) -> str:
+    """Identifiers a service file's notes refer to, in words.
+
+    ``uncertainty.rate_level`` -> "the uncertainty in the level of the rates"; a scenario
+    id (``sts_registry_trend``) -> its name in quotes.
+    """
+    from hna.sensitivity import LABELS
+
+    s = re.sub(r"\buncertainty\.(\w+)",
+               lambda m: f"the uncertainty in the {LABELS.get(m.group(1), m.group(1)).lower()}"
+               if m.group(1) in LABELS else m.group(0), s)
+    for sid, name in _scenario_names().items():
+        if "_" in sid:
+            s = re.sub(rf"(?<![\w/.-]){re.escape(sid)}(?![\w-])", f"'{name}'", s)
+    return s
+
+
 def _plain(text: Any) -> str:
-    """Text for reviewers: no backticks, no snake_case identifiers of tiers."""
+    """Text for reviewers: no backticks, no snake_case identifiers of tiers or scenarios."""
     s = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
     s = s.replace("`", "").replace("stp_or_multi_stp", "STP or multi-STP")
     for scheme, name in TIER_SCHEMES.items():
         s = s.replace(scheme, name)
-    return plain(s)
+    return plain(_ids_in_words(s))
 
 
 def _tier_word(tier: Any) -> str:

@@ -47,7 +47,7 @@ def tornado(
     if central is not None:
         ax.axvline(central, color=PALETTE["threshold"], lw=1, ls="--")
         ax.set_ylim(-0.6, len(t) - 0.1)
-        ax.annotate(f"central ({_tick(central)})", (central, len(t) - 0.62), xytext=(3, 0),
+        ax.annotate(f"central ({fmt.fmt_count(central)})", (central, len(t) - 0.62), xytext=(3, 0),
                     textcoords="offset points", fontsize=8, color=PALETTE["threshold"],
                     va="bottom")
     ax.xaxis.set_major_formatter(FuncFormatter(_tick))

@@ -37,3 +37,15 @@ def test_intervals_text_as_one_paragraph_and_when_there_are_no_draws():
                     "on every rate, gamma (as from 2,740 cases (CV 1.9%)); source: National Cancer "
                     "Intelligence Network, Bone and Soft Tissue Sarcomas (2013).")
     assert "no intervals" in narrative.intervals_text([])
+
+
+def test_assumptions_name_scenarios_and_uncertain_inputs_in_words():
+    from hna.narrative.service import assumptions_table
+    from hna.scenarios import load_scenario
+    from hna.services import load_service
+
+    text = " ".join(assumptions_table(load_service("soft_tissue_sarcoma"))["Value"])
+    assert "uncertainty.rate" not in text and "uncertainty.annual" not in text
+    assert "the uncertainty in the level of the rates" in text
+    assert "sts registry trend" not in text and "sts_registry_trend" not in text
+    assert f"'{load_scenario('sts_registry_trend').name}'" in text
