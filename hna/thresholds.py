@@ -491,9 +491,9 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
         from hna.sensitivity import LABELS
 
         names = [x.split(":")[0].strip() for x in h["interval_includes"]]
-        labels = [LABELS.get(n.lower(), n) for n in names]
-        lines.append("Intervals include: " + "; ".join(
-            lab[:1].lower() + lab[1:] for lab in labels) + ".")
+        labels = [LABELS[n.lower()][:1].lower() + LABELS[n.lower()][1:]
+                  if n.lower() in LABELS else n for n in names]
+        lines.append("Intervals include: " + "; ".join(labels) + ".")
     if h.get("sensitivity"):
         lines.append(h["sensitivity"]["dominant"])
     if h["first_year_mean_reaches"] is not None and h["first_year_mean_reaches"] > h["now"]["year"]:

@@ -351,13 +351,20 @@ def interval_lines(includes: list[str] | tuple[str, ...]) -> list[str]:
     (Poisson)", :data:`hna.sensitivity.LABELS`); lines without a known name (model services)
     are kept, in plain words.
     """
+    from hna.prevalence.projection import LABELS as MODEL_LABELS
     from hna.sensitivity import LABELS
 
     out = []
     for line in includes:
         key, sep, rest = str(line).partition(":")
         label = LABELS.get(key.strip().lower())
-        text = f"{label}:{rest}" if sep and label else str(line)
+        if sep and label:
+            text = f"{label}:{rest}"
+        elif sep and key.strip() == "parameter uncertainty":  # model services: input names
+            names = [MODEL_LABELS.get(n.strip(), n.strip()) for n in rest.split(",")]
+            text = f"{key}: " + fmt.fmt_list(n[:1].lower() + n[1:] for n in names)
+        else:
+            text = str(line)
         out.append(plain(text[:1].upper() + text[1:]))
     return out
 

@@ -19,7 +19,7 @@ def test_input_names_become_their_labels():
     assert lines[0].startswith("Chance variation in cases (Poisson): year-to-year")
     assert lines[1].startswith("Level of the rates: factor on every rate, gamma")
     assert lines[2].startswith("Trend in the rates: annual change")
-    assert lines[3] == "Parameter uncertainty: transplant rate, death rate"  # no snake_case
+    assert lines[3] == "Parameter uncertainty: transplant rate and death rate"  # no snake_case
 
 
 def test_intervals_text_lists_each_source_with_its_citation():
@@ -49,3 +49,11 @@ def test_assumptions_name_scenarios_and_uncertain_inputs_in_words():
     assert "the uncertainty in the level of the rates" in text
     assert "sts registry trend" not in text and "sts_registry_trend" not in text
     assert f"'{load_scenario('sts_registry_trend').name}'" in text
+
+
+def test_model_service_parameters_are_named_by_their_labels():
+    lines = narrative.interval_lines(["Poisson variation of patient numbers",
+                                      "parameter uncertainty: incidence_change_percent, "
+                                      "mortality_factor"])
+    assert lines == ["Poisson variation of patient numbers",
+                     "Parameter uncertainty: trend in RRT incidence and death rates on RRT"]
