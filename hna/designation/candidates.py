@@ -90,6 +90,15 @@ def candidate_sites(
         if spec is not None and spec.exclude:
             pool = pool[~pool["site_code"].isin(spec.exclude)]
         sites = pool[[c for c in _KEEP if c in pool.columns]].reset_index(drop=True)
+        if road_only and not (spec is not None and spec.candidates):
+            every = acute_hospital_sites(adult_only=adult,
+                                         nhs_regions=footprint_regions(footprint))
+            if spec is not None and spec.exclude:
+                every = every[~every["site_code"].isin(spec.exclude)]
+            missing = every[~every["in_road_matrix"]]
+            sites.attrs["without_road_times"] = [
+                f"{n} ({c})" for n, c in zip(missing["site_name"], missing["site_code"],
+                                             strict=True)]
         sites.attrs["source"] = (f"acute hospital sites of {', '.join(footprint_regions(footprint))}"
                                  + (" (children's-only sites excluded)" if adult else "")
                                  + (" with road travel times" if road_only else "")

@@ -31,6 +31,7 @@ class _Problem:
     forced: np.ndarray       # bool per site
     closed: np.ndarray       # bool per site (cannot open)
     wm: np.ndarray | None = None  # years x areas: demand the minimum must hold on (None: w)
+    split: bool = False      # assignment continuous: a point (zone) may be split among centres
 
     @property
     def w_min(self) -> np.ndarray:
@@ -140,9 +141,10 @@ def _quiet_native_stdout() -> Iterator[None]:
 def _milp(system, lb, ub, keep, time_limit, gap):
     """Solve the MILP restricted to the variables in ``keep`` (others fixed at their bound).
 
-    ``system`` is ``(c, A, lo, hi)``: objective, constraint matrix and its row bounds.
+    ``system`` is ``(c, A, lo, hi, integer)``: objective, constraint matrix, its row bounds
+    and which variables are integer.
     """
-    c, A, lo, hi = system
+    c, A, lo, hi, integer = system
     cols = np.nonzero(keep)[0]
     sub = A[:, cols]
     fixed = np.nonzero(~keep)[0]
@@ -151,7 +153,7 @@ def _milp(system, lb, ub, keep, time_limit, gap):
         res = milp(
             c[cols],
             constraints=LinearConstraint(sub, lo - shift, hi - shift),
-            integrality=np.ones(len(cols)),
+            integrality=integer[cols].astype(float),
             bounds=Bounds(lb[cols], ub[cols]),
             options={"time_limit": max(float(time_limit), 1.0), "mip_rel_gap": float(gap),
                      "disp": False},
@@ -163,61 +165,101 @@ def _milp(system, lb, ub, keep, time_limit, gap):
     return res, full
 
 
+def _heuristic(p: _Problem, system, lb, ub, y, jj, time_limit, gap):
+    """An upper bound from the LP relaxation's open sites: ``(objective, x)`` or None.
+
+    First the sites the LP opens fully are fixed open and those it leaves shut are closed,
+    so HiGHS chooses only among the fractional ones (near-integral p-median relaxations make
+    this small); if that finds nothing, the best ``k`` among the sites with the largest LP
+    values (plus up to six more).
+    """
+    nx, J = len(jj), len(y)
+    one = (y > 1 - 1e-6) & (ub[nx:] > 0)
+    zero = (y < 1e-6) & (lb[nx:] == 0)
+    tries = []
+    if one.sum() <= p.k <= (~zero).sum():
+        tries.append((one, ~zero))
+    width = min(J, max(p.k + 2, int((y > 1e-6).sum())), p.k + 6)
+    top = np.zeros(J, bool)
+    top[np.argsort(-y, kind="stable")[:width]] = True
+    tries.append((lb[nx:] > 0, top))
+    for must, may in tries:
+        h_lb, h_ub = lb.copy(), ub.copy()
+        h_lb[nx:][must] = 1.0
+        h_ub[nx:][~may] = 0.0
+        h_ub[:nx][~may[jj]] = 0.0
+        h_keep = np.concatenate([may[jj], may & ~must])
+        if not np.all(h_lb <= h_ub):
+            continue
+        h_res, h_x = _milp(system, h_lb, h_ub, h_keep, time_limit, gap)
+        if h_x is not None:
+            return float(h_res.fun), h_x
+    return None
+
+
 def _solve(p: _Problem, time_limit: float, gap: float):
     """Solve the MILP exactly: LP bound, a rounding heuristic, reduced-cost fixing, then HiGHS.
 
-    The LP relaxation gives a lower bound LB and reduced costs d_v; opening the k sites with
-    the largest LP values and solving the assignment gives an upper bound UB. Any variable
-    with d_v > UB - LB cannot be in a solution better than UB, so it is fixed at its bound
-    (standard LP reduced-cost fixing: exact). HiGHS then solves the much smaller MILP.
+    The LP relaxation gives a lower bound LB and reduced costs d_v; :func:`_heuristic` (the
+    LP's fully open sites kept open, its shut ones shut, HiGHS choosing among the rest)
+    gives an upper bound UB. Any variable with d_v > UB - LB cannot be in a solution better
+    than UB, so it is fixed at its bound (standard LP reduced-cost fixing: exact). HiGHS then
+    solves the much smaller MILP. If it stops at the time limit, the better of its incumbent
+    and UB is returned with the tighter of HiGHS's gap and (value - LB) / value.
+
+    Returns:
+        ``((assign, open, (points, sites)), status, seconds)``: each point's site (the one
+        with its largest share when points may be split), the open sites, the (point, site)
+        pairs with a positive share; or ``(None, status, seconds)``.
     """
     start = time.perf_counter()
     n, J = p.t.shape
     c, A, lo, hi, lb, ub, ii, jj = _build(p)
     nx = len(ii)
     keep = np.ones(nx + J, bool)
+    # with split points only the open/closed decisions are integer
+    integer = np.ones(nx + J, bool)
+    integer[:nx] = not p.split
+    system = (c, A, lo, hi, integer)
     lp = _lp_relaxation(c, A, lo, hi, lb, ub)
     if lp.status == 2:  # the relaxation is infeasible, so is the MILP
         return None, _Status(2, "LP relaxation infeasible", float("nan")), \
             time.perf_counter() - start
     heuristic = None
     if lp.status == 0:
-        # heuristic: the best k among the sites the LP uses (plus the next best by LP value)
-        y = lp.x[nx:]
-        width = min(J, max(p.k + 2, int((y > 1e-6).sum())), p.k + 6)
-        top = np.argsort(-y, kind="stable")[:width]
-        h_lb, h_ub = lb.copy(), ub.copy()
-        h_ub[nx:] = 0.0
-        h_ub[nx:][top] = ub[nx:][top]
-        h_keep = np.concatenate([np.isin(jj, top), np.zeros(J, bool)])
-        h_keep[nx:][top] = True
-        h_ub[:nx][~h_keep[:nx]] = 0.0
-        if np.all(h_lb <= h_ub):
-            h_res, h_x = _milp((c, A, lo, hi), h_lb, h_ub, h_keep, time_limit / 4, gap)
-            if h_x is not None:
-                heuristic = h_x
-                slack = (h_res.fun - lp.fun) + 1e-7 * max(1.0, abs(h_res.fun)) + 1e-9
-                rc = lp.lower.marginals
-                keep = ~((rc > slack) & (lb == 0))  # fix at zero: cannot improve on UB
+        found = _heuristic(p, system, lb, ub, lp.x[nx:], jj, time_limit / 4, gap)
+        if found is not None:
+            h_fun, heuristic = found
+            slack = (h_fun - lp.fun) + 1e-7 * max(1.0, abs(h_fun)) + 1e-9
+            rc = lp.lower.marginals
+            keep = ~((rc > slack) & (lb == 0))  # fix at zero: cannot improve on UB
     remaining = max(time_limit - (time.perf_counter() - start), 1.0)
-    res, x = _milp((c, A, lo, hi), lb, np.where(keep, ub, lb), keep, remaining, gap)
+    res, x = _milp(system, lb, np.where(keep, ub, lb), keep, remaining, gap)
     status = _Status(res.status, res.message,
                      float(res.mip_gap) if res.mip_gap is not None else float("nan"))
     worse = (x is not None and heuristic is not None and res.status != 0
              and float(c @ heuristic) < float(c @ x) - 1e-9)
     if heuristic is not None and (x is None or worse):  # time limit: keep the better UB
         x = heuristic
-        ub = float(c @ x)  # gap against the LP relaxation bound (a valid lower bound)
-        status = _Status(1, "time limit; heuristic solution",
-                         (ub - float(lp.fun)) / ub if ub > 0 else float("nan"))
+        status = _Status(1, "time limit; heuristic solution", float("nan"))
+    if x is not None and res.status != 0 and lp.status == 0:
+        # the LP relaxation of the full problem is a valid lower bound: report the
+        # tighter of its gap and HiGHS's own
+        value = float(c @ x)
+        lp_gap = (value - float(lp.fun)) / value if value > 0 else float("nan")
+        gaps = [g for g in (status.mip_gap, lp_gap) if np.isfinite(g)]
+        status.mip_gap = min(gaps) if gaps else float("nan")
     seconds = time.perf_counter() - start
     if x is None:
         return None, status, seconds
-    chosen = x[:nx] > 0.5
+    # each point's site (with split points: the site taking its largest share)
+    order = np.lexsort((-x[:nx], ii))
+    first = order[np.r_[True, ii[order][1:] != ii[order][:-1]]]
     assign = np.full(n, -1)
-    assign[ii[chosen]] = jj[chosen]
+    assign[ii[first]] = jj[first]
     open_ = np.nonzero(x[nx:] > 0.5)[0]
-    return (assign, open_), status, seconds
+    share = x[:nx] > 1e-9
+    return (assign, open_, (ii[share], jj[share])), status, seconds
 
 
 def _reach(p: _Problem) -> np.ndarray:

@@ -244,14 +244,28 @@ def _solve_zones(problem: _Problem, d: pd.DataFrame, cand: pd.DataFrame, request
     group = d["lad_code"].to_numpy() if "lad_code" in d.columns and not large else None
     z = zones(problem.w, problem.t, group, problem.wm)
     zt = nearest_only(z.t, NEAREST_SITES) if problem.t.shape[1] > NEAREST_SITES else z.t
-    zp = replace(problem, w=z.w, t=zt, wm=z.wm)
+    zp = replace(problem, w=z.w, t=zt, wm=z.wm, split=large)
     first = pd.Series(np.arange(len(d))).groupby(z.label).first().to_numpy()
     zd = pd.DataFrame({"area_code": d["area_code"].to_numpy()[first]})
-    (zassign, open_idx), res, seconds = _solve_or_raise(zp, zd, cand, request, time_limit, gap)
+    (zassign, open_idx, (zi, zj)), res, seconds = _solve_or_raise(zp, zd, cand, request,
+                                                                 time_limit, gap)
     start = time.perf_counter()
+    # the zone solution's (zone, site) pairs, given to every area of the zone, make the first
+    # re-assignment LP feasible
+    zone_pairs = np.zeros((len(z.w), problem.t.shape[1]), bool)
+    zone_pairs[zi, zj] = True
     assign, cost, lp = reassign(problem.w, problem.t, np.sort(open_idx), problem.m,
-                                problem.wm, zassign[z.label])
-    rule = ("areas with the same two nearest candidate sites" if large else
+                                problem.wm, zassign[z.label],
+                                start=zone_pairs[z.label][:, np.sort(open_idx)])
+    if assign is None:
+        raise DesignationInfeasible(
+            f"the zone solution for {request} could not be turned into a whole-area "
+            "assignment meeting the minimum",
+            reasons=[("solver", "re-assignment of the small areas found no assignment in "
+                      "which every centre reaches the minimum")], k=problem.k,
+            hint="solve without aggregation (aggregate=False) or raise time_limit")
+    rule = ("areas with the same two nearest candidate sites; in the MILP a zone's demand "
+            "may be divided between centres (only the open sites are integer)" if large else
             "areas with the same district and the same two nearest candidate sites")
     if problem.t.shape[1] > NEAREST_SITES:
         rule += f"; each zone may use only its {NEAREST_SITES} nearest sites in the MILP"
@@ -361,8 +375,8 @@ def designate(  # noqa: PLR0913 - public keyword options kept from the single-mo
         (assign, open_idx), res, seconds, aggregation = _solve_zones(
             problem, d, cand, request, time_limit, mip_rel_gap)
     else:
-        (assign, open_idx), res, seconds = _solve_or_raise(problem, d, cand, request,
-                                                           time_limit, mip_rel_gap)
+        (assign, open_idx, _), res, seconds = _solve_or_raise(
+            problem, d, cand, request, time_limit, mip_rel_gap)
     status = "optimal" if res.status == 0 else f"time limit (feasible, gap {res.mip_gap:.3g})"
     alloc = _allocation(d, cand, problem.t, assign, open_idx)
     centres, prob_all = _centres_table(alloc, cand, np.sort(open_idx), set(forced_codes), m,

