@@ -33,6 +33,8 @@ __all__ = ["caption", "report_table", "report_data", "section", "heading", "answ
 _MONEY = {"annual_cost", "base_spend", "do_nothing_spend", "spend", "qipp_saving", "allocation",
           "gap_do_nothing", "gap", "value", "running_total"}
 _MONEY_TABLES = {"finance", "finance_total", "waterfall", "segmentation"}
+#: Money tables whose rows have their own price year: shown in a "Prices" column.
+_PRICED = {"finance", "segmentation"}
 #: Risk-pool tables: columns in GBP thousands at 2008/09 prices (the F004 worked example).
 _POOL_MONEY = {"baseline", "baseline_allocation", "contribution"}
 _POOL_TABLES = {"overspend_split", "pooled_budget"}
@@ -82,8 +84,10 @@ _HEADERS = {
     "shown_1": "Year 1", "shown_2": "Year 2", "shown_3": "Year 3",
     "weighted_score": "Weighted score", "score": "Score",
     "n_flagged": "Criteria flagged", "member": "Member (commissioner)",
-    "baseline": "Baseline budget", "baseline_allocation": "Baseline allocation",
-    "overspend_percent": "Overspend (% of pooled baseline)", "contribution": "Contribution",
+    "baseline": "Baseline budget (2008/09 prices)",
+    "baseline_allocation": "Baseline allocation (2008/09 prices)",
+    "overspend_percent": "Overspend (% of pooled baseline)",
+    "contribution": "Contribution (2008/09 prices)", "price_year": "Prices",
     "raw_score": "Raw score (8-32)", "demographic_factor": "Demographic factor (3 d.p.)",
     "qipp_factor": "QIPP factor (3 d.p.)", "n_criteria": "Criteria",
     "Y": "Met (Y)", "P": "Partly met (P)", "N": "Not met (N)",
@@ -213,6 +217,10 @@ def _columns(appraisal: Any, name: str) -> tuple[pd.DataFrame, list[str]]:
         cols = [c for c in cols if c not in ("footprint_low", "footprint_high")]
     if name == "finance_total" and "allocation" not in df.columns:
         cols = [c for c in cols if c not in ("allocation", "gap_do_nothing", "gap")]
+    if name in _PRICED and "price_year" in df.columns:  # one short "Prices" column
+        cols = [c for c in cols if c != "spend_basis"]  # (the basis is in money_note)
+        at = max(i for i, c in enumerate(cols) if c in _MONEY) + 1
+        cols = [*cols[:at], "price_year", *cols[at:]]
     return df, cols
 
 
@@ -258,8 +266,7 @@ def report_data(appraisal: Any, name: str) -> pd.DataFrame:
     """One section's shown columns at full precision, with the same headers as the table.
 
     Numbers are left unrounded (money in pounds, shares as fractions, risk pools in pounds
-    at 2008/09 prices); labels and service names are as shown. The money tables add the price
-    year of each row. This is what the table's CSV download carries.
+    at 2008/09 prices); labels and service names are as shown.
     """
     df, cols = _columns(appraisal, name)
     names = _service_names(appraisal)
@@ -271,8 +278,6 @@ def report_data(appraisal: Any, name: str) -> pd.DataFrame:
             out[c] = df[c].astype(float) if isinstance(df[c].dtype, pd.Int64Dtype) else df[c]
         else:
             out[c] = _text(df, c, names)
-    if name in _MONEY_TABLES and "price_year" in df.columns:
-        out["price_year"] = df["price_year"]
     return out.rename(columns={c: _header(name, c, df) for c in out.columns})
 
 
@@ -282,8 +287,9 @@ def report_table(appraisal: Any, name: str) -> pd.DataFrame:
     Every cell is text written by :mod:`hna.formatting`: counts (cases, people, centres,
     quantiles of counts, integer scores) as whole numbers with separators, shares as
     percentages ("10.5%"), per-cent columns with "%", scores and factors at the precision
-    their header states, money as "£5.8 million (2008/09 prices)" (a service without a cost
-    reads "no cost"), flags Yes/No, lists joined ("a, b and c"), labels and service names in
+    their header states, money as "£5.8 million" with its price year in the header or a
+    "Prices" column (a service without a cost reads "no cost"; where each base spend comes
+    from is :func:`money_note`), flags Yes/No, lists joined ("a, b and c"), labels and service names in
     words. :func:`report_data` has the same columns at full precision.
     """
     df, cols = _columns(appraisal, name)
@@ -291,14 +297,17 @@ def report_table(appraisal: Any, name: str) -> pd.DataFrame:
     price = df["price_year"] if "price_year" in df.columns else pd.Series(None, index=df.index)
     no_cost = (df["spend_basis"].astype(str).str.startswith("no cost")
                if "spend_basis" in df.columns else pd.Series(False, index=df.index))
+    if "cost_available" in df.columns:  # segmentation
+        no_cost = ~df["cost_available"].fillna(False).astype(bool)
     unit = df["unit"] if "unit" in df.columns else pd.Series(None, index=df.index)
     out = pd.DataFrame(index=df.index)
     for c in cols:
         values = data[_header(name, c, df)]
         if c in _POOL_MONEY and name in _POOL_TABLES:
-            out[c] = [_money(v, "2008/09") for v in values]
+            out[c] = [_money(v, None) for v in values]  # prices in the header
         elif c in _MONEY and name in _MONEY_TABLES:
-            out[c] = [("no cost" if nc else _money(v, p))
+            shown_price = None if name in _PRICED else price
+            out[c] = [("no cost" if nc else _money(v, None if shown_price is None else p))
                       for v, p, nc in zip(values, price, no_cost, strict=True)]
         elif _is_number(name, c):
             kind = _kind(name, c, df[c])
@@ -313,7 +322,7 @@ def section(appraisal: Any, name: str) -> Table:
     """One section's table in the report idiom.
 
     Shows the formatted :func:`report_table`; :func:`report_data` (full precision) is the
-    table's frame, which its CSV download carries.
+    table's ``frame``.
     """
     df, cols = _columns(appraisal, name)
     numeric = [_is_number(name, c) for c in cols]

@@ -29,10 +29,13 @@ def test_every_table_has_human_headers_and_no_paths(a):
 
 def test_money_is_formatted_with_price_year_and_no_cost_is_marked(a):
     f = report.report_table(a, "finance")
-    costed = f["Spend basis"].str.startswith("footprint demand")
+    costed = f["Prices"] != ""
     assert costed.sum() == 2 and (~costed).sum() == 2
-    assert f.loc[costed, "Do nothing spend"].str.endswith("(2008/09 prices)").all()
+    assert (f.loc[costed, "Prices"] == "2008/09").all()
+    assert f.loc[costed, "Do nothing spend"].str.fullmatch(r"£[\d.,]+ (million|thousand)").all()
     assert (f.loc[~costed, "Spend"] == "no cost").all()
+    assert "Spend basis" not in f.columns  # where each spend comes from: money_note
+    assert "Haemophilia" in report.money_note(a) and "no cost" in report.money_note(a)
     assert "haemophilia" not in set(f["Service"])  # the service's name, not its id
 
 
@@ -87,7 +90,7 @@ def test_scores_percent_and_factor_columns_state_their_precision(a):
     hiv = report.report_table(a, "hiv_risk_share")
     assert hiv.iloc[0].tolist() == ["0.5%", "0.125%", "0.375%", "3.0%"]  # F001 case study 1
     fin = report.report_table(a, "finance")
-    costed = fin["Spend basis"].str.startswith("footprint demand")
+    costed = fin["Prices"] != ""
     assert fin.loc[costed, "Demographic factor (3 d.p.)"].str.fullmatch(r"\d\.\d{3}").all()
     vote = report.report_table(a, "voting").set_index("Rule")
     assert vote.loc["Six of eight", "Threshold"] == "75%"
