@@ -379,7 +379,8 @@ def designation_options(
                          horizon_end=s.horizon_end)
     demand = area_demand(dd, fp, s.geography)
     model = TravelModel(circuity=s.circuity, speed_kmh=s.speed_kmh)
-    points = demand.table[["area_code", "x", "y", "cases", "population"]]
+    points = demand.table[[c for c in ("area_code", "lad_code", "x", "y", "cases", "population")
+                           if c in demand.table.columns]]
     cmp = compare_k(
         points, cand, ks=ks, min_cases_per_centre=m, force_include=s.force_include,
         max_travel=s.max_travel, draws=None, travel=travel, current_sites=cur_sites,

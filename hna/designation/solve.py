@@ -264,9 +264,11 @@ def _solve_zones(problem: _Problem, d: pd.DataFrame, cand: pd.DataFrame, request
             reasons=[("solver", "re-assignment of the small areas found no assignment in "
                       "which every centre reaches the minimum")], k=problem.k,
             hint="solve without aggregation (aggregate=False) or raise time_limit")
-    rule = ("areas with the same two nearest candidate sites; in the MILP a zone's demand "
-            "may be divided between centres (only the open sites are integer)" if large else
-            "areas with the same district and the same two nearest candidate sites")
+    rule = ("areas with the same district and the same two nearest candidate sites"
+            if group is not None else "areas with the same two nearest candidate sites")
+    if large:
+        rule += ("; in the MILP a zone's demand may be divided between centres (only the open "
+                 "sites are integer)")
     if problem.t.shape[1] > NEAREST_SITES:
         rule += f"; each zone may use only its {NEAREST_SITES} nearest sites in the MILP"
     info = {"areas": len(d), "zones": len(z.w), "rule": rule,
