@@ -34,7 +34,7 @@ _MONEY = {"annual_cost", "base_spend", "do_nothing_spend", "spend", "qipp_saving
           "gap_do_nothing", "gap", "value", "running_total"}
 _MONEY_TABLES = {"finance", "finance_total", "waterfall", "segmentation"}
 #: Money tables whose rows have their own price year: shown in a "Prices" column.
-_PRICED = {"finance", "segmentation"}
+_PRICED = {"finance"}
 #: Risk-pool tables: columns in GBP thousands at 2008/09 prices (the F004 worked example).
 _POOL_MONEY = {"baseline", "baseline_allocation", "contribution"}
 _POOL_TABLES = {"overspend_split", "pooled_budget"}
@@ -100,6 +100,8 @@ _ID_COLUMNS = {"service", "hna_service", "services_without_cost", "model_part",
                "costed_services"}
 _SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 _PATH = re.compile(r" ?\(?(?:in )?parameters/[^\s);]+\)?")
+_INFERRED_NOTE = re.compile(r";? ?(?:scales, weights and cut-offs inferred \(F003 gives none\)|"
+                            r"scales inferred)$")
 _SCHEMES = {"emscg_2009": "East Midlands SCG 2009", "dh_2003": "DH guidance 2003",
             "stp_2016": "NHS England South 2016"}
 _ABBREVIATIONS = {"scg": "SCG", "lscg": "LSCG", "stp": "STP", "pct": "PCT", "hiv": "HIV",
@@ -278,6 +280,8 @@ def report_data(appraisal: Any, name: str) -> pd.DataFrame:
             out[c] = df[c].astype(float) if isinstance(df[c].dtype, pd.Int64Dtype) else df[c]
         else:
             out[c] = _text(df, c, names)
+    if name == "segmentation" and "note" in out.columns:  # inferred: said by column and caption
+        out["note"] = [_INFERRED_NOTE.sub("", str(v)).strip("; ") for v in out["note"]]
     return out.rename(columns={c: _header(name, c, df) for c in out.columns})
 
 
@@ -325,7 +329,9 @@ def section(appraisal: Any, name: str) -> Table:
     table's ``frame``.
     """
     df, cols = _columns(appraisal, name)
-    numeric = [_is_number(name, c) for c in cols]
+    # money with its price year in the cell may wrap (left-aligned), other numbers do not
+    numeric = [_is_number(name, c) and not (c in _MONEY and name == "segmentation")
+               for c in cols]
     return Table(report_data(appraisal, name), caption(name), report_table(appraisal, name),
                  numeric, True)
 
