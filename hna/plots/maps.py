@@ -346,6 +346,18 @@ def _label_sites(ax: plt.Axes, sites: pd.DataFrame, chosen: set[str]) -> None:
                                     "alpha": 0.8})
 
 
+def _map_size(g: gpd.GeoDataFrame) -> tuple[float, float]:
+    """A4-width figure whose height fits the map's shape (no empty band under the map).
+
+    The axes span 94% of the width and 82% of the height (``subplots_adjust`` below), so the
+    height is ``0.94 x width x (north-south / east-west extent) / 0.82``, within 4.5-9 inches.
+    """
+    width = A4_MAP_SIZE[0]
+    x0, y0, x1, y1 = g.total_bounds if len(g) else (0.0, 0.0, 1.0, 1.0)
+    aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
+    return width, float(np.clip(0.94 * width * aspect / 0.82, 4.5, A4_MAP_SIZE[1]))
+
+
 def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
                        sites: pd.DataFrame, *, chosen: Sequence[str], title: str,
                        source: str, legend_values: Mapping[str, str] | None = None):
@@ -363,7 +375,7 @@ def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
     g = polygons.merge(allocation[["area_code", "site_code"]], left_on="code",
                        right_on="area_code", how="inner")
     dissolved = g.dissolve(by="site_code", as_index=False)
-    fig, ax = plt.subplots(figsize=A4_MAP_SIZE)
+    fig, ax = plt.subplots(figsize=_map_size(g))
     fig.subplots_adjust(left=0.03, right=0.97, top=0.92, bottom=0.1)
     names = sites.set_index("site_code")["site_name"]
     handles = []
@@ -379,8 +391,10 @@ def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
                           label="Designated centre"))
     handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
                           markeredgecolor="#444444", label="Other candidate site"))
-    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
+    ax.legend(handles=handles, loc="upper left", frameon=True, framealpha=0.85,
+              edgecolor="none", fontsize=8)
     ax.set_axis_off()
+    ax.set(xlabel="", ylabel="", xticks=[], yticks=[])  # hidden with the axes anyway
     ax.set_aspect("equal")
     scale_bar(ax)
     ax.set_title(title, fontsize=11, loc="left")
@@ -408,7 +422,7 @@ def travel_time_map(polygons: gpd.GeoDataFrame, minutes: pd.Series, sites: pd.Da
     labels.append(f"over {int(edges[-2])} min")
     g["band"] = pd.cut(g["minutes"], edges, labels=labels, right=True, include_lowest=True)
     cmap = plt.get_cmap("YlOrRd", len(labels))
-    fig, ax = plt.subplots(figsize=A4_MAP_SIZE)
+    fig, ax = plt.subplots(figsize=_map_size(g))
     fig.subplots_adjust(left=0.03, right=0.97, top=0.92, bottom=0.1)
     handles = []
     for i, lab in enumerate(labels):
@@ -417,9 +431,10 @@ def travel_time_map(polygons: gpd.GeoDataFrame, minutes: pd.Series, sites: pd.Da
             part.plot(ax=ax, color=cmap(i), edgecolor="none")
         handles.append(Patch(facecolor=cmap(i), label=lab))
     _label_sites(ax, sites, set(chosen))
-    ax.legend(handles=handles, title="Travel time", loc="upper left", frameon=False,
-              fontsize=8, title_fontsize=9)
+    ax.legend(handles=handles, title="Travel time", loc="upper left", frameon=True,
+              framealpha=0.85, edgecolor="none", fontsize=8, title_fontsize=9)
     ax.set_axis_off()
+    ax.set(xlabel="", ylabel="", xticks=[], yticks=[])  # hidden with the axes anyway
     ax.set_aspect("equal")
     scale_bar(ax)
     ax.set_title(title, fontsize=11, loc="left")
