@@ -83,7 +83,17 @@ def _plain(text: Any) -> str:
     s = s.replace("`", "").replace("stp_or_multi_stp", "STP or multi-STP")
     for scheme, name in TIER_SCHEMES.items():
         s = s.replace(scheme, name)
+    s = re.sub(r"(?<=\(\d{4}\): )([a-z_]+)(?=[;.,]|$)",  # "Department of Health (2003): lscg"
+               lambda m: _tier_labels().get(m.group(1), m.group(1)), s)
     return plain(_ids_in_words(s))
+
+
+@lru_cache(maxsize=1)
+def _tier_labels() -> dict[str, str]:
+    """Tier id -> its label in the tier schemes file (``lscg`` -> "Local specialised ...")."""
+    from hna.tiers import load_tier_schemes
+
+    return {b.tier: b.label for sc in load_tier_schemes().schemes.values() for b in sc.bands}
 
 
 def _tier_word(tier: Any) -> str:

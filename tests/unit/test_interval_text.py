@@ -57,3 +57,12 @@ def test_model_service_parameters_are_named_by_their_labels():
                                       "mortality_factor"])
     assert lines == ["Poisson variation of patient numbers",
                      "Parameter uncertainty: trend in RRT incidence and death rates on RRT"]
+
+
+def test_verdict_tier_ids_are_shown_by_their_labels():
+    from hna.narrative.service import _plain
+
+    text = _plain("tier emscg_2009: regional; dh_2003: lscg; stp_2016: stp_or_multi_stp.")
+    assert text == ("tier East Midlands SCG (2009): Regional (East Midlands SCG); Department of "
+                    "Health (2003): Local specialised commissioning group (less rare conditions); "
+                    "NHS England STP footprints (2016): STP or multi-STP.")
