@@ -50,17 +50,22 @@ class ScenarioComparison:
             return t[lo].map("{:,.0f}".format) + "-" + t[hi].map("{:,.0f}".format)
 
         y0, y1 = int(t["now_year"].iloc[0]), int(t["horizon_year"].iloc[0])
+        levels = sorted(set(t["level"])) if "level" in t.columns else [0.8]
+        level = (f"{levels[0]:.0%}" if len(levels) == 1 else
+                 "scenario's (" + "/".join(f"{v:.0%}" for v in levels) + ")")
+        planned = ("Centres planned" if bool(t["n_centres_given"].all()) else
+                   f"Centres planned (sustainable at the {level} level in {y0})")
         return pd.DataFrame({
-            "scenario": t["name"],
-            f"mean {y0}": t["now_mean"].round(0).astype("Int64"),  # whole cases, as elsewhere
+            "Scenario": t["name"],
+            f"Mean {y0}": t["now_mean"].round(0).astype("Int64"),  # whole cases, as elsewhere
             f"95% interval {y0}": iv("now_q0.025", "now_q0.975"),
-            f"mean {y1}": t["horizon_mean"].round(0).astype("Int64"),
+            f"Mean {y1}": t["horizon_mean"].round(0).astype("Int64"),
             f"95% interval {y1}": iv("horizon_q0.025", "horizon_q0.975"),
-            f"difference {y1} (%)": t["horizon_difference_percent"].round(1),
-            "centres": t["n_centres"],
-            f"P(every centre viable) {y1}": t["p_viable_horizon"].round(2),
-            f"centres sustainable (80% level), {y1}": t["centres_sustainable_horizon"],
-            "main driver of the interval": t["dominant_input"],
+            f"Difference {y1} (%)": t["horizon_difference_percent"].round(1),
+            planned: t["n_centres"],
+            f"P(every planned centre viable) {y1}": t["p_viable_horizon"].round(2),
+            f"Centres sustainable at the {level} level, {y1}": t["centres_sustainable_horizon"],
+            f"Main driver of the {y1} interval": t["dominant_input"],
         })
 
     def headline(self) -> dict[str, Any]:
@@ -87,7 +92,7 @@ def _row(key: str, label: str, a: Any, level_col: str) -> dict[str, Any]:
         "now_q0.025": now.get("q0.025"), "now_q0.975": now.get("q0.975"),
         "horizon_year": hor["year"], "horizon_mean": hor["mean"],
         "horizon_q0.025": hor.get("q0.025"), "horizon_q0.975": hor.get("q0.975"),
-        "n_centres": h["n_centres"],
+        "n_centres": h["n_centres"], "n_centres_given": bool(h.get("n_centres_given")),
         "p_viable_now": now.get("p_viable"), "p_viable_horizon": hor.get("p_viable"),
         "centres_sustainable_horizon": hor.get(level_col),
         "dominant_input": (sens.get("table") or [{}])[0].get("label"),
@@ -143,7 +148,7 @@ def compare_scenarios(  # noqa: PLR0913 - notebook API; settings are keyword-onl
         lev = obj.level if obj is not None and obj.level is not None else level
         a = assess(r, n_centres=k, national=national, level=lev)
         results[key], assessments[key] = r, a
-        rows.append(_row(key, labels[key], a, level_column(lev)))
+        rows.append({**_row(key, labels[key], a, level_column(lev)), "level": lev})
     table = pd.DataFrame(rows)
     ref = table["horizon_mean"].iloc[0]
     table["horizon_difference"] = table["horizon_mean"] - ref

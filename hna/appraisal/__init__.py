@@ -49,12 +49,15 @@ from hna.appraisal.inputs import (
     _allocation,
     _base_spend,
     _config_path,
+    _demand_input,
+    _draws_seed,
     _file_sha256,
     _growth,
     _qipp,
     _relative,
     _services,
     _year,
+    appraisal_demand,
 )
 from hna.appraisal.programme import BaseSpendMap, load_configs, programme_tables
 from hna.appraisal.result import (
@@ -66,7 +69,7 @@ from hna.appraisal.result import (
     parse_sections,
 )
 from hna.codes import ENGLAND
-from hna.errors import DataError, ParameterError
+from hna.errors import ParameterError
 from hna.parameters import PARAMETERS_DIR
 from hna.services import load_service
 from hna.tiers import classify_population
@@ -91,67 +94,6 @@ _QIPP_DEFAULT_TEXT = (
     "compounded"
 )
 
-
-
-# --------------------------------------------------------------------------------------------
-# Demand in (computed by the caller)
-
-
-def appraisal_demand(
-    footprint: Any,
-    services: Sequence[str] | str | None = None,
-    years: Sequence[int] = range(2025, 2031),
-    draws: int = 0,
-    seed: int = 1,
-) -> dict[str, pd.DataFrame]:
-    """Demand an appraisal needs: each service in the footprint and in England, by year.
-
-    Runs :func:`hna.demand.service_demand` once per service for ``[footprint, England]``; pass
-    the result to :func:`appraise_footprint`. Expected values are deterministic; draws add the
-    2.5% and 97.5% quantiles (a 95% interval of the Monte Carlo demand).
-
-    Returns:
-        service id -> ``service_demand(...).summary`` (``area_code, year, expected, q0.025,
-        q0.975, population, ...``).
-    """
-    from hna.demand import service_demand
-    from hna.geography import resolve_footprint
-
-    fp = resolve_footprint(footprint)
-    targets = [fp] if fp.code == ENGLAND else [fp, ENGLAND]
-    ys = [int(y) for y in years]
-    return {sid: service_demand(sid, targets, years=ys, draws=draws, seed=seed).summary
-            for sid in _services(services)}
-
-
-def _demand_input(demand: Any, ids: list[str], fp: Any, years: list[int]) -> dict[str, pd.DataFrame]:
-    if not isinstance(demand, Mapping):
-        raise ParameterError(
-            "demand must map each service to its demand summary", field="demand",
-            value=type(demand).__name__,
-            hint="demand = hna.appraisal.appraisal_demand(footprint, services, years)")
-    out = {}
-    for sid in ids:
-        if sid not in demand:
-            raise ParameterError("no demand for this service", field=f"demand[{sid}]",
-                                 hint="Compute it with hna.appraisal.appraisal_demand")
-        d = demand[sid]
-        d = getattr(d, "summary", d)
-        if not isinstance(d, pd.DataFrame):
-            raise DataError("expected a demand summary table", source=f"demand[{sid}]",
-                            value=type(d).__name__)
-        for c in ("area_code", "year", "expected", "population"):
-            if c not in d.columns:
-                raise DataError("missing column", source=f"demand[{sid}]", field=c)
-        for code in {fp.code, ENGLAND}:
-            have = set(d.loc[d["area_code"] == code, "year"].astype(int))
-            missing = [y for y in years if y not in have]
-            if missing:
-                raise DataError(f"no demand for {code} in {missing[0]}", source=f"demand[{sid}]",
-                                field="year", value=missing[0],
-                                hint="Demand must cover the footprint and England for every year")
-        out[sid] = d
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -456,7 +398,7 @@ def _meta(fp: Any, ids: list[str], svcs: dict, cfgs: dict[str, Any], base_rows: 
     files += [(f"service {sid}", svcs[sid].path) for sid in ids]
     settings = {"footprint": fp.code, "year": y0, "horizon": y1, "services": ids,
                 "base_spend": o["spend_given"], "non_demographic_growth": growth, "qipp": qipp_text,
-                "draws": o["draws"], "seed": None, "edges": edges or tcfg.edges,
+                "draws": o["draws"], "seed": o["seed"], "edges": edges or tcfg.edges,
                 "hiv_tolerance": o["hiv_tolerance"], "fitness_ratings": o["fitness_ratings"],
                 "allocation": None if alloc is None else alloc.to_dict("records")}
     return _provenance(fp, ids, svcs, cfgs, settings, files, {
@@ -557,6 +499,7 @@ def appraise_footprint(  # noqa: PLR0913 - every argument is a documented apprai
     tcfg, svcs = cfgs["tiers"], {sid: load_service(sid) for sid in ids}
     draws = int(any("q0.025" in d.columns and d["q0.025"].notna().any() and
                     (d["q0.025"] != d["expected"]).any() for d in dem.values()))
+    n_draws, seed = _draws_seed(demand, ids)
 
     any_d = dem[ids[0]]
     fp_totals = {y: float(any_d.loc[(any_d["area_code"] == fp.code) & (any_d["year"] == y),
@@ -590,7 +533,8 @@ def appraise_footprint(  # noqa: PLR0913 - every argument is a documented apprai
         "years": years, "seg_src": seg_src, "tiers_config": tiers_config,
         "prioritisation_config": prioritisation_config,
         "thames_valley_config": thames_valley_config, "spend_given": spend_given,
-        "growth": growth, "qipp_text": qipp_text, "schedule": schedule, "draws": draws,
+        "growth": growth, "qipp_text": qipp_text, "schedule": schedule,
+        "draws": n_draws if n_draws is not None else draws, "seed": seed,
         "edges": edges, "hiv_tolerance": hiv_tolerance, "fitness_ratings": fitness_ratings,
         "alloc": alloc})
     return CommissioningAppraisal(

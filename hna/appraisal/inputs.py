@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hna import finance
+from hna.codes import ENGLAND
 from hna.errors import DataError, ParameterError
 from hna.parameters import PARAMETERS_DIR
 from hna.services import list_services, load_service
@@ -168,3 +169,79 @@ def _relative(p: Path | None) -> str | None:
         return str(p.resolve().relative_to(PARAMETERS_DIR.parent))
     except ValueError:
         return str(p)
+
+
+# --------------------------------------------------------------------------------------------
+# Demand in (computed by the caller)
+
+
+def appraisal_demand(
+    footprint: Any,
+    services: Sequence[str] | str | None = None,
+    years: Sequence[int] = range(2025, 2031),
+    draws: int = 0,
+    seed: int = 1,
+) -> dict[str, pd.DataFrame]:
+    """Demand an appraisal needs: each service in the footprint and in England, by year.
+
+    Runs :func:`hna.demand.service_demand` once per service for ``[footprint, England]``; pass
+    the result to :func:`appraise_footprint`. Expected values are deterministic; draws add the
+    2.5% and 97.5% quantiles (a 95% interval of the Monte Carlo demand).
+
+    Returns:
+        service id -> ``service_demand(...).summary`` (``area_code, year, expected, q0.025,
+        q0.975, population, ...``).
+    """
+    from hna.demand import service_demand
+    from hna.geography import resolve_footprint
+
+    fp = resolve_footprint(footprint)
+    targets = [fp] if fp.code == ENGLAND else [fp, ENGLAND]
+    ys = [int(y) for y in years]
+    out = {}
+    for sid in _services(services):
+        summary = service_demand(sid, targets, years=ys, draws=draws, seed=seed).summary
+        summary.attrs.update(draws=int(draws), seed=int(seed))  # for the provenance
+        out[sid] = summary
+    return out
+
+
+def _draws_seed(demand: Mapping[str, Any], ids: list[str]) -> tuple[int | None, int | None]:
+    """Monte Carlo draws and seed behind the demand given (from ``meta`` or ``attrs``)."""
+    for sid in ids:
+        d = demand[sid]
+        info = getattr(d, "meta", None) or getattr(d, "attrs", {}) or {}
+        if "draws" in info:
+            seed = info.get("seed")
+            return int(info["draws"]), (int(seed) if seed is not None else None)
+    return None, None
+
+
+def _demand_input(demand: Any, ids: list[str], fp: Any, years: list[int]) -> dict[str, pd.DataFrame]:
+    if not isinstance(demand, Mapping):
+        raise ParameterError(
+            "demand must map each service to its demand summary", field="demand",
+            value=type(demand).__name__,
+            hint="demand = hna.appraisal.appraisal_demand(footprint, services, years)")
+    out = {}
+    for sid in ids:
+        if sid not in demand:
+            raise ParameterError("no demand for this service", field=f"demand[{sid}]",
+                                 hint="Compute it with hna.appraisal.appraisal_demand")
+        d = demand[sid]
+        d = getattr(d, "summary", d)
+        if not isinstance(d, pd.DataFrame):
+            raise DataError("expected a demand summary table", source=f"demand[{sid}]",
+                            value=type(d).__name__)
+        for c in ("area_code", "year", "expected", "population"):
+            if c not in d.columns:
+                raise DataError("missing column", source=f"demand[{sid}]", field=c)
+        for code in {fp.code, ENGLAND}:
+            have = set(d.loc[d["area_code"] == code, "year"].astype(int))
+            missing = [y for y in years if y not in have]
+            if missing:
+                raise DataError(f"no demand for {code} in {missing[0]}", source=f"demand[{sid}]",
+                                field="year", value=missing[0],
+                                hint="Demand must cover the footprint and England for every year")
+        out[sid] = d
+    return out

@@ -47,14 +47,19 @@ def tornado(
     if central is not None:
         ax.axvline(central, color=PALETTE["threshold"], lw=1, ls="--")
         ax.set_ylim(-0.6, len(t) - 0.1)
-        ax.annotate(f"central ({fmt.fmt_count(central)})", (central, len(t) - 0.62), xytext=(3, 0),
+        ax.annotate(f"all inputs central ({fmt.fmt_count(central)})", (central, len(t) - 0.62),
+                    xytext=(3, 0),
                     textcoords="offset points", fontsize=8, color=PALETTE["threshold"],
                     va="bottom")
     ax.xaxis.set_major_formatter(FuncFormatter(_tick))
     ax.set_xlabel(wrap(xlabel, 60))
     # over the whole figure: the long input labels push the axes right of the centre
     fig.suptitle(wrap(title, 60), fontsize=11)
-    add_source(fig, source + " (share = share of the one-at-a-time variance)")
+    note = " (share = share of the one-at-a-time variance"
+    if central is not None:
+        note += ("; dashed line: every input at its central value, which differs from the Monte "
+                 "Carlo mean when an input enters non-linearly, e.g. a trend")
+    add_source(fig, source + note + ")")
     return fig
 
 

@@ -369,6 +369,12 @@ def test_appraisal_never_runs_service_demand(monkeypatch):
     assert row["national_caseload"] == pytest.approx(float(eng["expected"].iloc[0]))
 
 
+def test_provenance_records_the_draws_and_seed_behind_the_demand():
+    demand = appraisal_demand(EAST_MIDLANDS, ["haemophilia"], range(2025, 2027), draws=20, seed=3)
+    a = appraise_footprint(EAST_MIDLANDS, demand, 2025, 2026, ["haemophilia"])
+    assert (a.meta["draws"], a.meta["seed"]) == (20, 3)
+
+
 def test_demand_without_england_rows_is_a_data_error():
     demand = appraisal_demand(EAST_MIDLANDS, ["haemophilia"], range(2025, 2027))
     local = {k: v[v["area_code"] == EAST_MIDLANDS] for k, v in demand.items()}

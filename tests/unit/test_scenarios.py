@@ -149,7 +149,7 @@ def test_scenario_differences_show_means_as_whole_cases():
     c = compare_scenarios("soft_tissue_sarcoma", "E40000006", [None, "sts_registry_trend"],
                           years="2025:2030", draws=20, seed=1)
     d = c.differences()
-    for col in ("mean 2025", "mean 2030"):
+    for col in ("Mean 2025", "Mean 2030"):
         assert str(d[col].dtype) == "Int64"
-        assert (d[col].astype(float) - c.table[col.replace("mean 2025", "now_mean")
-                                              .replace("mean 2030", "horizon_mean")]).abs().max() <= 0.5
+        assert (d[col].astype(float) - c.table[col.replace("Mean 2025", "now_mean")
+                                              .replace("Mean 2030", "horizon_mean")]).abs().max() <= 0.5
