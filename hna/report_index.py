@@ -6,9 +6,11 @@ import html
 import os
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hna import formatting as fmt
 from hna.report_io import MANIFEST_NAME, atomic_write_text
 from hna.report_text import _label, humanise
 
@@ -58,6 +60,7 @@ h2 { font-size: 1.25em; margin: 1.6em 0 .5em 0; }
 table { border-collapse: collapse; font-size: .9em; width: 100%; table-layout: auto; }
 th, td { padding: .35em .6em; border-bottom: 1px solid #d8dde0; text-align: left;
   vertical-align: top; overflow-wrap: anywhere; }
+th { overflow-wrap: normal; }
 th { background: #f0f4f5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.links { white-space: nowrap; }
@@ -84,6 +87,61 @@ def _format_number(value: Any) -> str:
             return f"{value:,.0f}"
         return f"{value:.3g}"
     return str(value)
+
+
+#: Reviewer labels for the headline keys the bundled notebooks record (regex -> label); other
+#: keys are humanised. ``\1`` is a year or a number of centres.
+_LABELS = [
+    (r"demand_(\d{4})", r"Expected demand \1"),
+    (r"centres_(\d{4})", r"Centres at mean demand \1"),
+    (r"planned_centres", "Centres planned"),
+    (r"p_viable_(\d{4})", r"P(every planned centre viable) \1"),
+    (r"tier_emscg_2009", "Tier (East Midlands SCG 2009)"),
+    (r"tier_dh_2003", "Tier (DH guidance 2003)"),
+    (r"tier_stp_2016", "Tier (NHS England South 2016)"),
+    (r"planning_population", "Minimum planning population"),
+    (r"feasible", "Feasible numbers of centres"),
+    (r"mean_minutes_k(\d+)", r"Mean journey, \1 centre(s) (minutes)"),
+    (r"prob_all_k(\d+)", r"P(every centre viable), \1 centre(s)"),
+    (r"population_start", "Population, base year"),
+    (r"population_horizon", "Population, horizon"),
+    (r"do_nothing_spend_horizon", "Do-nothing spend, horizon"),
+    (r"spend_after_qipp_horizon", "Spend after QIPP, horizon"),
+    (r"qipp_saving_horizon", "QIPP saving, horizon"),
+    (r"pairs_that_fit", "Service-footprint pairs that fit"),
+    (r"pairs", "Service-footprint pairs"),
+]
+
+
+def _column_label(key: str) -> str:
+    for pattern, label in _LABELS:
+        if re.fullmatch(pattern, key):
+            return re.sub(pattern, label, key)
+    return humanise(key)
+
+
+@lru_cache(maxsize=1)
+def _tier_labels() -> dict[str, str]:
+    """Tier id -> its label in the tier schemes file (``scg`` -> "Specialised ...")."""
+    from hna.tiers import load_tier_schemes
+
+    return {b.tier: b.label for s in load_tier_schemes().schemes.values() for b in s.bands}
+
+
+def _format_cell(key: str, value: Any) -> str:
+    """One headline value for people, by what its key says it is (hna.formatting)."""
+    if key.startswith("tier_") and isinstance(value, str):
+        return _tier_labels().get(value, value.replace("_", " "))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if re.match(r"(p|prob)_", key) and 0 <= value <= 1:
+            return fmt.fmt_probability(value)
+        if re.search(r"spend|saving|cost", key):
+            return fmt.fmt_money(value)
+        if "minutes" in key:
+            return fmt.fmt_number(value, 0)
+        if re.search(r"population|cases|demand|minimum", key):
+            return fmt.fmt_count(value)
+    return _format_number(value)
 
 
 def _scalar(value: Any) -> bool:
@@ -147,7 +205,7 @@ def _job_row(job: Mapping[str, Any], columns: Sequence[str]) -> str:
             value = headline.get(column)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             cls = ' class="num"' if numeric else ""
-            text = _format_number(value)
+            text = _format_cell(column, value)
             if _SNAKE.fullmatch(text):  # a category code such as supra_regional: show words
                 text = text.replace("_", " ")
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
@@ -160,7 +218,7 @@ def _job_row(job: Mapping[str, Any], columns: Sequence[str]) -> str:
 
 def _section(group: Sequence[Mapping[str, Any]]) -> str:
     columns = _headline_columns(group)
-    head = ["Report", "Status", *(humanise(c) for c in columns), "Files"]
+    head = ["Report", "Status", *(_column_label(c) for c in columns), "Files"]
     if not columns:
         head.insert(2, "")
     rows = "".join(_job_row(job, columns) for job in group)

@@ -57,9 +57,10 @@ class ScenarioComparison:
                    f"Centres planned (sustainable at the {level} level in {y0})")
         return pd.DataFrame({
             "Scenario": t["name"],
-            f"Mean {y0}": t["now_mean"].round(0).astype("Int64"),  # whole cases, as elsewhere
+            # the expected value, as the service reports show it; whole cases
+            f"Expected {y0}": t["now_expected"].round(0).astype("Int64"),
             f"95% interval {y0}": iv("now_q0.025", "now_q0.975"),
-            f"Mean {y1}": t["horizon_mean"].round(0).astype("Int64"),
+            f"Expected {y1}": t["horizon_expected"].round(0).astype("Int64"),
             f"95% interval {y1}": iv("horizon_q0.025", "horizon_q0.975"),
             f"Difference {y1} (%)": t["horizon_difference_percent"].round(1),
             planned: t["n_centres"],
@@ -89,8 +90,10 @@ def _row(key: str, label: str, a: Any, level_col: str) -> dict[str, Any]:
     return {
         "scenario": key, "name": label,
         "now_year": now["year"], "now_mean": now["mean"],
+        "now_expected": now.get("expected", now["mean"]),
         "now_q0.025": now.get("q0.025"), "now_q0.975": now.get("q0.975"),
         "horizon_year": hor["year"], "horizon_mean": hor["mean"],
+        "horizon_expected": hor.get("expected", hor["mean"]),
         "horizon_q0.025": hor.get("q0.025"), "horizon_q0.975": hor.get("q0.975"),
         "n_centres": h["n_centres"], "n_centres_given": bool(h.get("n_centres_given")),
         "p_viable_now": now.get("p_viable"), "p_viable_horizon": hor.get("p_viable"),
@@ -150,8 +153,8 @@ def compare_scenarios(  # noqa: PLR0913 - notebook API; settings are keyword-onl
         results[key], assessments[key] = r, a
         rows.append({**_row(key, labels[key], a, level_column(lev)), "level": lev})
     table = pd.DataFrame(rows)
-    ref = table["horizon_mean"].iloc[0]
-    table["horizon_difference"] = table["horizon_mean"] - ref
+    ref = table["horizon_expected"].iloc[0]
+    table["horizon_difference"] = table["horizon_expected"] - ref
     table["horizon_difference_percent"] = 100 * table["horizon_difference"] / ref
     return ScenarioComparison(labels=labels, results=results, assessments=assessments,
                               table=table, meta={"seed": seed, "draws": draws,

@@ -143,13 +143,14 @@ def test_scenario_built_in_python_round_trips_through_yaml(tmp_path):
     assert is_scenario(yaml.safe_load(path.read_text()))
 
 
-def test_scenario_differences_show_means_as_whole_cases():
+def test_scenario_differences_show_expected_values_as_whole_cases():
     from hna.scenario_compare import compare_scenarios
 
     c = compare_scenarios("soft_tissue_sarcoma", "E40000006", [None, "sts_registry_trend"],
                           years="2025:2030", draws=20, seed=1)
     d = c.differences()
-    for col in ("Mean 2025", "Mean 2030"):
+    for col in ("Expected 2025", "Expected 2030"):
         assert str(d[col].dtype) == "Int64"
-        assert (d[col].astype(float) - c.table[col.replace("Mean 2025", "now_mean")
-                                              .replace("Mean 2030", "horizon_mean")]).abs().max() <= 0.5
+        assert (d[col].astype(float) - c.table[col.replace("Expected 2025", "now_expected")
+                                              .replace("Expected 2030", "horizon_expected")]
+                ).abs().max() <= 0.5
