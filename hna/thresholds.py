@@ -35,6 +35,7 @@ import pandas as pd
 
 from hna.codes import ENGLAND
 from hna.errors import ParameterError
+from hna.formatting import fmt_probability
 from hna.viability import (
     _EPS,
     DEFAULT_LEVEL,
@@ -484,7 +485,7 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
                       else "uncertain")
             line += (f" Probability that {'each of the ' + str(k) if k > 1 else 'the'} "
                      f"{plural} reach{'es' if k == 1 else ''} {_fmt(m)} (by allocation): "
-                     f"{p:.2f} -> {answer}; expected smallest caseload "
+                     f"{fmt_probability(p)} ({answer}); expected smallest caseload "
                      f"{_fmt(r['expected_smallest_caseload'])}.")
         lines.append(line)
     if h.get("interval_includes"):

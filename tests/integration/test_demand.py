@@ -198,7 +198,7 @@ def test_south_west_two_sts_centres_now_and_2040():
     # 5.46) = about 340 a year
     assert 300 < now["mean"] < 400 and now["mean"] < later["mean"]
     assert now["q0.025"] > 200 and now["p_viable"] == 1.0 and later["p_viable"] == 1.0
-    assert ("Probability that each of the 2 sarcoma MDTs reach 100 (by allocation): 1.00 -> yes"
+    assert ("Probability that each of the 2 sarcoma MDTs reach 100 (by allocation): 100% (yes)"
             in a.verdict)
 
 
