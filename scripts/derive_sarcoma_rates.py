@@ -359,8 +359,10 @@ def rates_block(kind: str, d: dict) -> str:
             f"rate ({bone['crude_uk']:.3f}",
             "    per 100,000: 531 cases, NCIN via NICE QS78, over 62.26 million). Shape "
             "uncertainty: gamma per cell",
-            "    as if from the Scottish cases; level: uncertainty.rate_level. Derived by "
-            "scripts/derive_sarcoma_rates.py.",
+            "    as if from the Scottish cases; level: the uncertainty in the level of the "
+            "rates (below). Derived by",
+            "    hna's sarcoma rates script (method and checks: hna documentation, Methods, "
+            "Sarcoma evidence).",
             "  table:"]
         body = _table(bone["rates"])
         unc = ["uncertainty:",
@@ -387,9 +389,11 @@ def rates_block(kind: str, d: dict) -> str:
             *(["    then one factor for both sexes "
                f"({sts['wide_factor']:.4f}) so that England mid-2018 has 4,295 cases",
                "    (Get Data Out 2017-19)."] if wide else []),
-            "    Shape uncertainty: gamma per cell as if from the Scottish cases; level: "
-            "uncertainty.rate_level.",
-            "    Derived by scripts/derive_sarcoma_rates.py (docs/methods/sarcoma_evidence.md).",
+            "    Shape uncertainty: gamma per cell as if from the Scottish cases; level: the "
+            "uncertainty in the",
+            "    level of the rates (below). Derived by hna's sarcoma rates script (method "
+            "and checks: hna",
+            "    documentation, Methods, Sarcoma evidence).",
             "  table:"]
     cases = GDO_CASES * GDO_YEARS if wide else NCIN["persons"]["cases"]
     src = "gdo_sts_2017_19" if wide else "ncin_2013"
