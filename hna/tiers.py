@@ -303,19 +303,21 @@ def classify_population(
 
     if hit is not None:
         status = "in_band"
-        note = f"{_fmt(p)} is in the {hit.tier} band ({_band_text(hit, rule)})"
+        note = f"{_fmt(p)} is in the band {hit.label} ({_band_text(hit, rule)})"
     elif below and above:
         status = "between_bands"
         note = (
-            f"{_fmt(p)} falls between the {below[-1].tier} and {above[0].tier} bands: the scheme "
+            f"{_fmt(p)} falls between the bands {below[-1].label} and {above[0].label}: the scheme "
             "assigns no tier to this population"
         )
     elif above:
         status = "below_lowest_band"
-        note = f"{_fmt(p)} is below the lowest band ({above[0].tier}, {_band_text(above[0], rule)})"
+        note = (f"{_fmt(p)} is below the lowest band ({above[0].label}, "
+                f"{_band_text(above[0], rule)})")
     else:
         status = "above_highest_band"
-        note = f"{_fmt(p)} is above the highest band ({below[-1].tier}, {_band_text(below[-1], rule)})"
+        note = (f"{_fmt(p)} is above the highest band ({below[-1].label}, "
+                f"{_band_text(below[-1], rule)})")
 
     # nearest bound and the tier on its other side
     bounds: list[tuple[float, Band | None, Band | None]] = []
