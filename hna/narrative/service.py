@@ -224,7 +224,7 @@ def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataF
     """In-centre haemodialysis stations and sessions needed by year (dialysis services).
 
     Uses :func:`hna.prevalence.capacity.stations_columns` (the one place of the arithmetic) on
-    the mean and the 97.5% quantile of the projected in-centre haemodialysis patients, at the
+    the expected value and the 97.5% quantile of the projected in-centre haemodialysis patients, at the
     planned ``occupancy`` (default 0.85); ``capacity`` passes sessions per week, shifts per day,
     days per week and ``occupancy`` through.
     """
@@ -233,17 +233,20 @@ def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataF
 
     occupancy = capacity.pop("occupancy", DEFAULT_OCCUPANCY)
     s = result.headline(area_code)
-    mean = s["mean"] if s["mean"].notna().any() else s["expected"]
-    out = pd.DataFrame({"Year": s["year"].astype(int), "ICHD patients (mean)": mean.round(0).astype(int)})
+    # the expected value, as every other table of the report shows it (one value per quantity)
+    mean = s["expected"] if "expected" in s and s["expected"].notna().any() else s["mean"]
+    out = pd.DataFrame({"Year": s["year"].astype(int),
+                        "ICHD patients (expected)": mean.round(0).astype(int)})
     upper = s["q0.975"] if "q0.975" in s else pd.Series(np.nan, index=s.index)
     st = stations_columns(pd.DataFrame({"mean": mean.to_numpy(), "q0.975": upper.to_numpy()}),
                           patients_per_station=patients_per_station(**capacity),
                           occupancy=occupancy)
-    out["Stations needed (mean)"] = st["stations_on_mean"].to_numpy()
+    out["Stations needed (expected patients)"] = st["stations_on_mean"].to_numpy()
     if "stations_on_upper" in st:
         out["Stations needed (97.5% quantile)"] = st["stations_on_upper"].to_numpy()
     out["Station occupancy"] = fmt.fmt_percent(occupancy * 100)
-    out["Sessions per week (mean)"] = [round(float(sessions_per_week(v))) for v in mean]
+    out["Sessions per week (expected patients)"] = [round(float(sessions_per_week(v)))
+                                                     for v in mean]
     return out
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from hna.plots.style import PALETTE, add_source, new_figure, wrap
+from hna.plots.style import PALETTE, add_source, count_axis, new_figure, wrap
 
 __all__ = ["fan_chart", "band_rates"]
 
@@ -47,6 +47,7 @@ def fan_chart(
     # The y-axis spans the intervals and the thresholds (not from 0), so the band stays visible.
     ax.margins(y=0.08)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    count_axis(ax.yaxis)
     ax.set_xlabel("Year")
     ax.set_ylabel(wrap(ylabel, 45))
     ax.set_title(wrap(title, 60))

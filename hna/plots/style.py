@@ -6,8 +6,11 @@ import textwrap
 import warnings
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-__all__ = ["new_figure", "add_source", "show", "wrap", "PALETTE", "A4_WIDTH"]
+from hna import formatting as fmt
+
+__all__ = ["new_figure", "add_source", "show", "wrap", "count_axis", "PALETTE", "A4_WIDTH"]
 
 #: Size of the source note (points) and its line height.
 _SOURCE_PT = 7
@@ -61,3 +64,17 @@ def show(fig) -> None:
         display(fig)
     finally:
         plt.close(fig)
+
+
+def _count_tick(value: float, _pos: object = None) -> str:
+    """A tick label of counts: ``3,200`` (thousands separators), ``2.5`` between whole numbers."""
+    return fmt.fmt_count(value) if float(value).is_integer() else fmt.fmt_number(value, 1)
+
+
+def count_axis(axis, nbins: int = 6) -> None:
+    """Counts on ``axis`` (``ax.xaxis`` or ``ax.yaxis``): at most ``nbins`` ticks, separators.
+
+    Few enough ticks that labels with thousands separators never run into each other.
+    """
+    axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(_count_tick))

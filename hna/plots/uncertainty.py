@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from hna import formatting as fmt
-from hna.plots.style import PALETTE, add_source, new_figure, wrap
+from hna.plots.style import PALETTE, add_source, count_axis, new_figure, wrap
 
 __all__ = ["tornado", "scenario_fans"]
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
-
-
-def _tick(value: float, _pos: object = None) -> str:
-    """A tick label of counts: ``3,200`` (thousands separators), ``2.5`` between whole numbers."""
-    return fmt.fmt_count(value) if float(value).is_integer() else fmt.fmt_number(value, 1)
 
 
 def tornado(
@@ -51,7 +46,7 @@ def tornado(
                     xytext=(3, 0),
                     textcoords="offset points", fontsize=8, color=PALETTE["threshold"],
                     va="bottom")
-    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+    count_axis(ax.xaxis, nbins=5)
     ax.set_xlabel(wrap(xlabel, 60))
     # over the whole figure: the long input labels push the axes right of the centre
     fig.suptitle(wrap(title, 60), fontsize=11)
@@ -124,7 +119,7 @@ def scenario_fans(  # noqa: PLR0913 - figure options are keyword arguments with 
     low, high = ax.get_ylim()
     if low < 0 <= min(lows, default=0.0):  # counts: never a negative axis
         ax.set_ylim(0, high)
-    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    count_axis(ax.yaxis)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Year")
     ax.set_ylabel(wrap(ylabel, 45))
