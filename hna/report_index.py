@@ -93,7 +93,7 @@ def _format_number(value: Any) -> str:
 #: keys are humanised. ``\1`` is a year or a number of centres.
 _LABELS = [
     (r"demand_(\d{4})", r"Expected demand \1"),
-    (r"centres_(\d{4})", r"Centres at mean demand \1"),
+    (r"centres_(\d{4})", r"Centres at expected demand \1"),
     (r"planned_centres", "Centres planned"),
     (r"p_viable_(\d{4})", r"P(every planned centre viable) \1"),
     (r"tier_emscg_2009", "Tier (East Midlands SCG 2009)"),

@@ -122,19 +122,24 @@ def centres_table(
     """Per footprint and year: demand, centres sustainable and viability by allocation.
 
     Columns: the demand summary (``area_code, name, year, population, expected, mean,
-    q...``), then ``centres_on_mean`` (arithmetic: floor of mean / minimum),
+    q...``), then ``centres_on_mean`` (arithmetic: floor of the expected demand / minimum;
+    of the Monte Carlo mean when there is no expected value),
     ``centres_q0.025``, ``centres_q0.5``, ``centres_q0.975`` (quantiles of floor(draw /
     minimum)); with draws, from :func:`viability`: ``centres_sustainable_p80`` (largest k
     whose P(every centre >= minimum) >= ``level``, when ``n_centres`` is not given),
     ``n_centres``, ``p_viable`` (P(every centre >= minimum), cases allocated by multinomial),
-    ``expected_smallest_caseload``, ``split``; and ``caseload_per_centre`` (mean x smallest
-    share) when ``n_centres`` is given.
+    ``expected_smallest_caseload``, ``split``; and ``caseload_per_centre`` (expected demand x
+    smallest share) when ``n_centres`` is given.
     """
     svc = result.service
     m = _positive(minimum_per_centre if minimum_per_centre is not None
                   else svc.critical_mass.minimum_per_centre, "minimum_per_centre")
     t = result.summary.copy()
-    t["centres_on_mean"] = centres_sustainable(t["mean"], m)
+    # the central value every report shows (the expected demand; the Monte Carlo mean only
+    # when no expected value exists), so that centres = floor(shown demand / minimum)
+    central = (t["expected"] if "expected" in t.columns and t["expected"].notna().all()
+               else t["mean"])
+    t["centres_on_mean"] = centres_sustainable(central, m)
     seed = int(result.meta.get("seed", 1) or 0)
     if not result.draws.empty:
         keys, mat = result.matrix()
@@ -158,7 +163,7 @@ def centres_table(
     if n_centres is not None:
         s = _shares(n_centres, shares)
         t.insert(t.columns.get_loc("centres_on_mean") + 1, "caseload_per_centre",
-                 t["mean"] * s.min())
+                 central * s.min())
         if "p_viable" not in t.columns:
             t["p_viable"] = np.nan
     return t
@@ -359,7 +364,7 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
     n_centres = plan.n_centres
     if n_centres is None:
         n_centres = (max(1, int(free.loc[now])) if free is not None
-                     else max(1, int(centres_sustainable(row_now["mean"], m))))
+                     else max(1, int(centres_sustainable(row_now["expected"], m))))
     table = centres_table(result, n_centres, plan.shares, level=plan.level, split=plan.split)
     table = table[table["area_code"] == area].reset_index(drop=True)
     if free is not None:
@@ -374,7 +379,8 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
     carter = carter_rules(plan_pop, national_now)
     s = _shares(n_centres, plan.shares)
 
-    first_mean = first_year(table["year"], table["mean"], m / s.min())
+    first_mean = first_year(table["year"], table["expected"] if table["expected"].notna().all()
+                            else table["mean"], m / s.min())
     first_p = (first_year(table["year"], table["p_viable"], plan.confidence)
                if has_draws else None)
     headline: dict[str, Any] = {
@@ -392,7 +398,7 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
         "allocation": "multinomial: each draw's cases split between centres on the shares",
         "level": plan.level,
         "centres_label": f"centres sustainable with {plan.level:.0%} probability",
-        "centres_on_mean_label": "arithmetic centres: floor(mean demand / minimum)",
+        "centres_on_mean_label": "arithmetic centres: floor(expected demand / minimum)",
         "demand_needed": m / s.min(),
         "now": _at(table, now, lcol), "horizon": _at(table, horizon, lcol),
         "first_year_mean_reaches": first_mean,
@@ -475,7 +481,7 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
                     if "q0.025" in r else "")
         central = r.get("expected", r["mean"])  # the one central value a report shows
         line = (f"{r['year']}: {_fmt(central)} {h['measure']} expected{interval}; "
-                f"arithmetic centres floor(mean / minimum) = {r['centres_on_mean']}; "
+                f"arithmetic centres floor(expected / minimum) = {r['centres_on_mean']}; "
                 f"about {_fmt(r['caseload_per_centre'])} per {centre} with {k}.")
         if lcol in r:
             line += f" {h['centres_label'].capitalize()}: {r[lcol]}."
@@ -498,7 +504,7 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
     if h.get("sensitivity"):
         lines.append(h["sensitivity"]["dominant"])
     if h["first_year_mean_reaches"] is not None and h["first_year_mean_reaches"] > h["now"]["year"]:
-        lines.append(f"The mean demand first reaches {_fmt(h['demand_needed'])} in "
+        lines.append(f"The expected demand first reaches {_fmt(h['demand_needed'])} in "
                      f"{h['first_year_mean_reaches']}.")
     if h["now"]["mean"] < m:
         lines.append(f"The footprint's {h['now']['year']} demand is below one {centre}'s minimum: "

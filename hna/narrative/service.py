@@ -139,7 +139,7 @@ def summary_box(assessment, result=None) -> HTML:
         ("Critical mass per " + html.escape(h["centre"]),
          f"{fmt.fmt_count(h['minimum_per_centre'])} ({html.escape(status)}: "
          f"{html.escape(_plain(h['minimum_source']))})"),
-        (f"Centres sustainable on the mean, {yn} / {yh}",
+        (f"Centres sustainable on the expected demand, {yn} / {yh}",
          f"<b>{fmt.fmt_count(now['centres_on_mean'])}</b> / "
          f"<b>{fmt.fmt_count(hor['centres_on_mean'])}</b>"),
         (f"Probability each of {h['n_centres']} centres reaches critical mass, {yn} / {yh}",
@@ -188,7 +188,7 @@ def centres_table(assessment) -> pd.DataFrame:
     t = assessment.by_year
     out = pd.DataFrame({"Year": t["year"].astype(int)})
     out["Expected demand"] = t["expected"].round(0).astype(int)
-    out["Centres sustainable (mean)"] = t["centres_on_mean"].astype(int)
+    out["Centres sustainable (expected demand)"] = t["centres_on_mean"].astype(int)
     if "centres_sustainable_p80" in t:
         out["Centres sustainable (80% probability)"] = t["centres_sustainable_p80"].astype("Int64")
     if "caseload_per_centre" in t:

@@ -88,7 +88,7 @@ def test_project_reports_centres_sustainable_with_80pc_probability():
                 "--draws", "400"])
     assert res.exit_code == 0, res.output
     assert "centres sustainable with 80% probability" in res.output
-    assert "arithmetic centres floor(mean / minimum)" in res.output
+    assert "arithmetic centres floor(expected / minimum)" in res.output
 
 
 def test_validate_recognises_a_run_spec_outside_parameters_runs(tmp_path):

@@ -127,8 +127,9 @@ def test_assess_hand_checked_case(tmp_path):
     a = assess(res, n_centres=2, national=49 / 380_000)
     now = a.headline["now"]
     assert now["expected"] == pytest.approx(49.0)
-    assert now["centres_on_mean"] == centres_sustainable(now["mean"], 20)
-    assert now["caseload_per_centre"] == pytest.approx(now["mean"] / 2)
+    # arithmetic centres and caseload on the expected value the report shows: 49 / 20, 49 / 2
+    assert now["centres_on_mean"] == centres_sustainable(49.0, 20) == 2
+    assert now["caseload_per_centre"] == pytest.approx(49.0 / 2)
     # probability recomputed from the draws by the same allocation
     d = res.draws_matrix()[0]
     assert now["p_viable"] == pytest.approx(
