@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from hna.errors import DataError, ParameterError
 from hna.geography.boundaries import hex_geodataframe
@@ -226,6 +227,9 @@ def choropleth(  # noqa: PLR0913 - plotting options, all keyword-only; kept from
         if legend_label:
             cbar.set_label(legend_label, fontsize=9)
         cbar.ax.tick_params(labelsize=8)
+        vals = gdf.loc[has, "value"].to_numpy(float) if has.any() else np.array([])
+        if len(vals) and np.all(np.mod(vals, 1) == 0):  # whole numbers: whole-number ticks
+            cbar.ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if legend_handles:
             ax.legend(handles=legend_handles, loc="lower left", frameon=False, fontsize=8)
     else:
