@@ -72,3 +72,13 @@ def default_population():
     from hna.population import default_population
 
     return default_population()
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every matplotlib figure a test left open (no figure leaks between tests)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
