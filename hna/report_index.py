@@ -235,17 +235,19 @@ def _run_summary(manifest: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]])
     services = sorted({str(j.get("service_name") or j["service"]) for j in jobs
                        if j.get("service")})
     footprints = {j.get("footprint") for j in jobs if j.get("footprint")}
-    parts = [f"{len(jobs)} report{'' if len(jobs) == 1 else 's'}: {n_ok} complete"]
+    done = ("all complete" if n_ok == len(jobs) and len(jobs) > 1 else f"{n_ok} complete")
+    parts = [f"{len(jobs)} report{'' if len(jobs) == 1 else 's'}, {done}"]
     if n_failed:
         parts.append(f"{n_failed} failed (reason shown in each row)")
     if other:
         parts.append(f"{other} not run (interrupted; run the same command again to resume)")
     what = []
     if services:
-        what.append("services " + ", ".join(services))
+        what.append(f"{len(services)} service{'' if len(services) == 1 else 's'} ("
+                    + "; ".join(services) + ")")
     if footprints:
         what.append(f"{len(footprints)} footprint{'' if len(footprints) == 1 else 's'}")
-    scope = f" covering {' and '.join(what)}" if what else ""
+    scope = f", covering {' and '.join(what)}" if what else ""
     years = manifest.get("years_label")
     text = ", ".join(parts) + scope + (f", years {years}" if years else "") + "."
     description = manifest.get("description")

@@ -266,7 +266,7 @@ def test_index_has_a_run_summary_first_and_readable_headings(tmp_path):
     page = write_index(tmp_path, _manifest()).read_text()
     main = page[page.index("<main>"):]
     assert main.index('class="summary"') < main.index("<table")
-    assert "2 reports: 1 complete, 1 failed" in page
+    assert "2 reports, 1 complete, 1 failed" in page
     assert "<h2>Service needs</h2>" in page and "notebooks/service_needs.ipynb" not in page
     headers = re.findall(r"<th>([^<]*)</th>", page)
     assert "Cases 2040" in headers and not [h for h in headers if "_" in h]
