@@ -6,13 +6,13 @@ import html
 import os
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from hna import formatting as fmt
 from hna.report_io import MANIFEST_NAME, atomic_write_text
 from hna.report_text import _label, humanise
+from hna.tiers import tier_labels
 
 __all__ = ["INDEX_COLUMNS", "INDEX_NAME", "SUMMARY_NAME", "write_index"]
 
@@ -120,18 +120,10 @@ def _column_label(key: str) -> str:
     return humanise(key)
 
 
-@lru_cache(maxsize=1)
-def _tier_labels() -> dict[str, str]:
-    """Tier id -> its label in the tier schemes file (``scg`` -> "Specialised ...")."""
-    from hna.tiers import load_tier_schemes
-
-    return {b.tier: b.label for s in load_tier_schemes().schemes.values() for b in s.bands}
-
-
 def _format_cell(key: str, value: Any) -> str:
     """One headline value for people, by what its key says it is (hna.formatting)."""
     if key.startswith("tier_") and isinstance(value, str):
-        return _tier_labels().get(value, value.replace("_", " "))
+        return tier_labels().get(value, value.replace("_", " "))
     if isinstance(value, int | float) and not isinstance(value, bool):
         if re.match(r"(p|prob)_", key) and 0 <= value <= 1:
             return fmt.fmt_probability(value)

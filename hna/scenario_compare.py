@@ -90,10 +90,10 @@ def _row(key: str, label: str, a: Any, level_col: str) -> dict[str, Any]:
     return {
         "scenario": key, "name": label,
         "now_year": now["year"], "now_mean": now["mean"],
-        "now_expected": now.get("expected", now["mean"]),
+        "now_expected": now["expected"],
         "now_q0.025": now.get("q0.025"), "now_q0.975": now.get("q0.975"),
         "horizon_year": hor["year"], "horizon_mean": hor["mean"],
-        "horizon_expected": hor.get("expected", hor["mean"]),
+        "horizon_expected": hor["expected"],
         "horizon_q0.025": hor.get("q0.025"), "horizon_q0.975": hor.get("q0.975"),
         "n_centres": h["n_centres"], "n_centres_given": bool(h.get("n_centres_given")),
         "p_viable_now": now.get("p_viable"), "p_viable_horizon": hor.get("p_viable"),

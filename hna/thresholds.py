@@ -122,8 +122,7 @@ def centres_table(
     """Per footprint and year: demand, centres sustainable and viability by allocation.
 
     Columns: the demand summary (``area_code, name, year, population, expected, mean,
-    q...``), then ``centres_on_mean`` (arithmetic: floor of the expected demand / minimum;
-    of the Monte Carlo mean when there is no expected value),
+    q...``), then ``centres_on_mean`` (arithmetic: floor of the expected demand / minimum),
     ``centres_q0.025``, ``centres_q0.5``, ``centres_q0.975`` (quantiles of floor(draw /
     minimum)); with draws, from :func:`viability`: ``centres_sustainable_p80`` (largest k
     whose P(every centre >= minimum) >= ``level``, when ``n_centres`` is not given),
@@ -135,11 +134,8 @@ def centres_table(
     m = _positive(minimum_per_centre if minimum_per_centre is not None
                   else svc.critical_mass.minimum_per_centre, "minimum_per_centre")
     t = result.summary.copy()
-    # the central value every report shows (the expected demand; the Monte Carlo mean only
-    # when no expected value exists), so that centres = floor(shown demand / minimum)
-    central = (t["expected"] if "expected" in t.columns and t["expected"].notna().all()
-               else t["mean"])
-    t["centres_on_mean"] = centres_sustainable(central, m)
+    # on the expected demand, the central value every report shows
+    t["centres_on_mean"] = centres_sustainable(t["expected"], m)
     seed = int(result.meta.get("seed", 1) or 0)
     if not result.draws.empty:
         keys, mat = result.matrix()
@@ -163,7 +159,7 @@ def centres_table(
     if n_centres is not None:
         s = _shares(n_centres, shares)
         t.insert(t.columns.get_loc("centres_on_mean") + 1, "caseload_per_centre",
-                 central * s.min())
+                 t["expected"] * s.min())
         if "p_viable" not in t.columns:
             t["p_viable"] = np.nan
     return t
@@ -379,8 +375,7 @@ def _assess(result: Any, svc: Any, area: str, years: tuple[int, int], national: 
     carter = carter_rules(plan_pop, national_now)
     s = _shares(n_centres, plan.shares)
 
-    first_mean = first_year(table["year"], table["expected"] if table["expected"].notna().all()
-                            else table["mean"], m / s.min())
+    first_mean = first_year(table["year"], table["expected"], m / s.min())
     first_p = (first_year(table["year"], table["p_viable"], plan.confidence)
                if has_draws else None)
     headline: dict[str, Any] = {
@@ -479,7 +474,7 @@ def _verdict(h: dict[str, Any], confidence: float, has_draws: bool) -> str:
         r = h[key]
         interval = (f" (95% interval {_fmt(r['q0.025'])}-{_fmt(r['q0.975'])})"
                     if "q0.025" in r else "")
-        central = r.get("expected", r["mean"])  # the one central value a report shows
+        central = r["expected"]  # the one central value a report shows
         line = (f"{r['year']}: {_fmt(central)} {h['measure']} expected{interval}; "
                 f"arithmetic centres floor(expected / minimum) = {r['centres_on_mean']}; "
                 f"about {_fmt(r['caseload_per_centre'])} per {centre} with {k}.")

@@ -53,6 +53,7 @@ __all__ = [
     "TierConfig",
     "TierResult",
     "load_tier_schemes",
+    "tier_labels",
     "classify_population",
     "tier_for_service",
     "service_tiers",
@@ -186,6 +187,11 @@ def load_tier_schemes(path: str | Path | None = None) -> TierConfig:
     if not p.is_file():
         return read_parameter_file(p, TierConfig)  # raises the file-not-found error
     return _load_cached(str(p.resolve()), p.stat().st_mtime_ns)
+
+
+def tier_labels(path: str | Path | None = None) -> dict[str, str]:
+    """Tier id -> its label in the tier schemes file (``scg`` -> "Specialised ...")."""
+    return {b.tier: b.label for s in load_tier_schemes(path).schemes.values() for b in s.bands}
 
 
 def _config(config: TierConfig | str | Path | None) -> TierConfig:

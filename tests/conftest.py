@@ -74,6 +74,23 @@ def default_population():
     return default_population()
 
 
+@pytest.fixture(scope="session")
+def england_2018():
+    """England mid-2018 population by sex and ESP2013 band (ONS 2018-based NPP, base year)."""
+    import numpy as np
+    import pandas as pd
+
+    from hna.bands import AGE_BANDS
+
+    src = REFERENCE / "ons_npp2018" / "england_principal_sex_syoa_2018.csv"
+    pop = pd.read_csv(src, dtype={"age": str})
+    pop = pop[pop.year == 2018].copy()
+    first = pop["age"].str.extract(r"^(\d+)")[0].astype(int)
+    pop["age_band"] = np.asarray(AGE_BANDS)[np.minimum(first // 5, 18)]
+    pop["sex"] = pop["sex"].str.lower()
+    return pop.groupby(["sex", "age_band"])["population"].sum().astype(float)
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close every matplotlib figure a test left open (no figure leaks between tests)."""

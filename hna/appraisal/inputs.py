@@ -162,15 +162,6 @@ def _relative(p: Path | None) -> str | None:
         return str(p)
 
 
-def _relative(p: Path | None) -> str | None:
-    if p is None:
-        return None
-    try:
-        return str(p.resolve().relative_to(PARAMETERS_DIR.parent))
-    except ValueError:
-        return str(p)
-
-
 # --------------------------------------------------------------------------------------------
 # Demand in (computed by the caller)
 

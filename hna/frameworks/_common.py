@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,20 @@ IDENT = r"^[A-Za-z_]\w*$"
 def config_path(path: str | Path | None, default: str) -> Path:
     """``path`` as a Path, or the bundled file ``default`` in :data:`APPRAISAL_DIR`."""
     return Path(path) if path is not None else APPRAISAL_DIR / default
+
+
+def resolve_config(config: Any, model: type, load: Callable[[Any], Any],
+                   check: Callable[[Any, str], None], default: str, label: str
+                   ) -> tuple[Any, str]:
+    """A framework's settings and the text naming their source.
+
+    A ``model`` instance given in Python is checked with ``check(config, label)``; anything
+    else is a path (None: the bundled ``default``) read with ``load``.
+    """
+    if isinstance(config, model):
+        check(config, label)
+        return config, label
+    return load(config), str(config_path(config, default))
 
 
 def param_error(msg: str, source: Path | str, field: str, value: Any = None,

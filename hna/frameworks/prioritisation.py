@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import Field
 
 from hna.errors import DataError, ParameterError
-from hna.frameworks._common import APPRAISAL_DIR, config_path, param_error
+from hna.frameworks._common import APPRAISAL_DIR, config_path, param_error, resolve_config
 from hna.parameters import StrictModel, read_parameter_file
 
 __all__ = [
@@ -179,12 +179,9 @@ def prioritise(
         score; ties share the lower rank number), ``focus`` (list of categories),
         ``focus_source`` (``given`` or ``suggested`` from ``focus_rules``), ``focus_labels``.
     """
-    if isinstance(config, PrioritisationConfig):
-        cfg, src = config, "prioritisation config"
-        _check_prioritisation(cfg, src)
-    else:
-        src = str(config_path(config, "prioritisation.yaml"))
-        cfg = load_prioritisation(config)
+    cfg, src = resolve_config(config, PrioritisationConfig, load_prioritisation,
+                              _check_prioritisation, "prioritisation.yaml",
+                              "prioritisation config")
     crits = list(cfg.criteria)
     if assessments is None:
         rows = []

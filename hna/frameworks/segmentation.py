@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from hna.errors import DataError, ParameterError
-from hna.frameworks._common import config_path, param_error
+from hna.frameworks._common import config_path, param_error, resolve_config
 from hna.parameters import StrictModel, read_parameter_file
 from hna.tiers import ScoreCutoff, TierConfig, check_cutoffs, tier_from_score
 
@@ -223,12 +223,10 @@ def segment(
         DataError: missing columns, negative or non-numeric values, duplicate services.
         ParameterError: a service has no entry in the YAML, or the YAML is invalid.
     """
-    if isinstance(config, SegmentationConfig):
-        cfg, src = config, "segmentation config"
-        check_segmentation(cfg, src, tiers)
-    else:
-        src = str(config_path(config, "segmentation.yaml"))
-        cfg = load_segmentation(config, tiers=tiers)
+    cfg, src = resolve_config(config, SegmentationConfig,
+                              lambda c: load_segmentation(c, tiers=tiers),
+                              lambda c, s: check_segmentation(c, s, tiers), "segmentation.yaml",
+                              "segmentation config")
     if not isinstance(demand, pd.DataFrame):
         raise DataError("expected a DataFrame", source="demand", value=type(demand).__name__)
     df = demand.copy()

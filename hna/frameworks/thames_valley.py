@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import Field
 
 from hna.errors import ParameterError
-from hna.frameworks._common import config_path, param_error
+from hna.frameworks._common import config_path, param_error, resolve_config
 from hna.parameters import StrictModel, read_parameter_file
 
 __all__ = ["THAMES_VALLEY_CATEGORIES", "ThamesValleyConfig", "load_thames_valley",
@@ -123,12 +123,8 @@ def thames_valley_score(
     Raises:
         ParameterError: a level outside 1-4 / A-D, a missing or unknown category, bad weights.
     """
-    if isinstance(config, ThamesValleyConfig):
-        cfg, src = config, "thames valley config"
-        _check_thames_valley(cfg, src)
-    else:
-        src = str(config_path(config, "thames_valley.yaml"))
-        cfg = load_thames_valley(config)
+    cfg, src = resolve_config(config, ThamesValleyConfig, load_thames_valley,
+                              _check_thames_valley, "thames_valley.yaml", "thames valley config")
     cats = list(cfg.categories)
 
     if pressures is None:

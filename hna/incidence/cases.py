@@ -60,6 +60,17 @@ def expected_cases(
     return out
 
 
+def _cell_keys(frame: pd.DataFrame, keys: list[str], source: str) -> pd.DataFrame:
+    """Checked key columns of a counts or population table: bands, sex, area, year."""
+    out = pd.DataFrame({"age_band": _categorical(frame, "age_band", source).array,
+                        "sex": _categorical(frame, "sex", source).array})
+    if "area_code" in keys:
+        out["area_code"] = _area_codes(frame, source)
+    if "year" in keys:
+        out["year"] = _years(frame, source)
+    return out
+
+
 def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     """Crude rates per person-year from observed counts, keeping the counts for uncertainty.
 
@@ -82,24 +93,14 @@ def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame) -> pd.Data
     """
     cnt = _require_frame(counts, "counts", [*_RATE_KEYS, "cases"])
     keys = [k for k in _OPTIONAL_RATE_KEYS if k in cnt.columns] + list(_RATE_KEYS)
-    ctab = pd.DataFrame({"age_band": _categorical(cnt, "age_band", "counts").array,
-                         "sex": _categorical(cnt, "sex", "counts").array})
-    if "area_code" in keys:
-        ctab["area_code"] = _area_codes(cnt, "counts")
-    if "year" in keys:
-        ctab["year"] = _years(cnt, "counts")
+    ctab = _cell_keys(cnt, keys, "counts")
     ctab["cases"] = _numeric(cnt, "cases", "counts")
     _check_unique(ctab, keys, "counts")
 
     exposure = "person_years" if "person_years" in getattr(population, "columns", []) else (
         "population")
     ptab0 = _require_frame(population, "population", [*keys, exposure])
-    ptab = pd.DataFrame({"age_band": _categorical(ptab0, "age_band", "population").array,
-                         "sex": _categorical(ptab0, "sex", "population").array})
-    if "area_code" in keys:
-        ptab["area_code"] = _area_codes(ptab0, "population")
-    if "year" in keys:
-        ptab["year"] = _years(ptab0, "population")
+    ptab = _cell_keys(ptab0, keys, "population")
     ptab["person_years"] = _numeric(ptab0, exposure, "population")
     py = ptab.groupby(keys, observed=True, sort=False)["person_years"].sum().reset_index()
 

@@ -17,7 +17,6 @@ their names.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ import pandas as pd
 from hna import formatting as fmt
 from hna.appraisal.result import _DISPLAY, TITLES
 from hna.narrative.common import Table, plain
+from hna.tiers import tier_labels
 
 __all__ = ["caption", "report_table", "report_data", "section", "heading", "answer",
            "money_note", "inferred_note", "sources_table", "headline_table"]
@@ -114,14 +114,6 @@ def caption(name: str) -> str:
     return TITLES[name]
 
 
-@lru_cache(maxsize=1)
-def _tier_labels() -> dict[str, str]:
-    """Tier id -> its label in the tier schemes file (``scg`` -> "Specialised ...")."""
-    from hna.tiers import load_tier_schemes
-
-    return {b.tier: b.label for s in load_tier_schemes().schemes.values() for b in s.bands}
-
-
 def _words(v: str) -> str:
     """An identifier in words: ``stp_or_multi_stp`` -> "STP or multi STP"."""
     words = [_ABBREVIATIONS.get(w, w) for w in v.split("_") if w]
@@ -134,8 +126,8 @@ def _label(v: Any) -> Any:
         return fmt.fmt_list([_label(x) for x in v]) if v else ""
     if isinstance(v, str) and v in _SCHEMES:
         return _SCHEMES[v]
-    if isinstance(v, str) and v in _tier_labels():
-        return _tier_labels()[v]
+    if isinstance(v, str) and v in tier_labels():
+        return tier_labels()[v]
     if isinstance(v, str) and _SNAKE.match(v):
         return _words(v)
     return v

@@ -234,7 +234,7 @@ def stations_table(result, area_code: str | None = None, **capacity) -> pd.DataF
     occupancy = capacity.pop("occupancy", DEFAULT_OCCUPANCY)
     s = result.headline(area_code)
     # the expected value, as every other table of the report shows it (one value per quantity)
-    mean = s["expected"] if "expected" in s and s["expected"].notna().any() else s["mean"]
+    mean = s["expected"]
     out = pd.DataFrame({"Year": s["year"].astype(int),
                         "ICHD patients (expected)": mean.round(0).astype(int)})
     upper = s["q0.975"] if "q0.975" in s else pd.Series(np.nan, index=s.index)

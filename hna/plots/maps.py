@@ -350,16 +350,43 @@ def _label_sites(ax: plt.Axes, sites: pd.DataFrame, chosen: set[str]) -> None:
                                     "alpha": 0.8})
 
 
+#: Axes box of the small-area maps (figure fractions): its shape sets the figure height.
+_MAP_BOX = {"left": 0.03, "right": 0.97, "top": 0.92, "bottom": 0.1}
+
+
 def _map_size(g: gpd.GeoDataFrame) -> tuple[float, float]:
     """A4-width figure whose height fits the map's shape (no empty band under the map).
 
-    The axes span 94% of the width and 82% of the height (``subplots_adjust`` below), so the
-    height is ``0.94 x width x (north-south / east-west extent) / 0.82``, within 4.5-9 inches.
+    The axes span :data:`_MAP_BOX` (94% of the width, 82% of the height), so the height is
+    ``0.94 x width x (north-south / east-west extent) / 0.82``, within 4.5-9 inches.
     """
     width = A4_MAP_SIZE[0]
+    across = _MAP_BOX["right"] - _MAP_BOX["left"]
+    down = _MAP_BOX["top"] - _MAP_BOX["bottom"]
     x0, y0, x1, y1 = g.total_bounds if len(g) else (0.0, 0.0, 1.0, 1.0)
     aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
-    return width, float(np.clip(0.94 * width * aspect / 0.82, 4.5, A4_MAP_SIZE[1]))
+    return width, float(np.clip(across * width * aspect / down, 4.5, A4_MAP_SIZE[1]))
+
+
+def _site_map(g: gpd.GeoDataFrame):
+    """Figure and axes of a small-area map of ``g``, sized to its shape."""
+    fig, ax = plt.subplots(figsize=_map_size(g))
+    fig.subplots_adjust(**_MAP_BOX)
+    return fig, ax
+
+
+def _finish_site_map(fig, ax, sites: pd.DataFrame, chosen: Sequence[str], title: str,
+                     source: str, handles: list, legend_title: str | None = None) -> None:
+    """Named sites, the legend (``handles``, ``legend_title``), scale bar, title and source."""
+    _label_sites(ax, sites, set(chosen))
+    ax.legend(handles=handles, title=legend_title, loc="upper left", frameon=True,
+              framealpha=0.85, edgecolor="none", fontsize=8, title_fontsize=9)
+    ax.set_axis_off()
+    ax.set(xlabel="", ylabel="", xticks=[], yticks=[])  # hidden with the axes anyway
+    ax.set_aspect("equal")
+    scale_bar(ax)
+    ax.set_title(title, fontsize=11, loc="left")
+    _note(fig, source)
 
 
 def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
@@ -379,8 +406,7 @@ def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
     g = polygons.merge(allocation[["area_code", "site_code"]], left_on="code",
                        right_on="area_code", how="inner")
     dissolved = g.dissolve(by="site_code", as_index=False)
-    fig, ax = plt.subplots(figsize=_map_size(g))
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.92, bottom=0.1)
+    fig, ax = _site_map(g)
     names = sites.set_index("site_code")["site_name"]
     handles = []
     for i, code in enumerate(chosen):
@@ -390,19 +416,11 @@ def lsoa_catchment_map(polygons: gpd.GeoDataFrame, allocation: pd.DataFrame,
         extra = f" ({legend_values[code]})" if legend_values and code in legend_values else ""
         handles.append(Patch(facecolor=colour, edgecolor="none",
                              label=f"{names.get(code, code)}{extra}"))
-    _label_sites(ax, sites, set(chosen))
     handles.append(Line2D([], [], marker="*", linestyle="none", color="black", markersize=11,
                           label="Designated centre"))
     handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
                           markeredgecolor="#444444", label="Other candidate site"))
-    ax.legend(handles=handles, loc="upper left", frameon=True, framealpha=0.85,
-              edgecolor="none", fontsize=8)
-    ax.set_axis_off()
-    ax.set(xlabel="", ylabel="", xticks=[], yticks=[])  # hidden with the axes anyway
-    ax.set_aspect("equal")
-    scale_bar(ax)
-    ax.set_title(title, fontsize=11, loc="left")
-    _note(fig, source)
+    _finish_site_map(fig, ax, sites, chosen, title, source, handles)
     return fig
 
 
@@ -426,21 +444,12 @@ def travel_time_map(polygons: gpd.GeoDataFrame, minutes: pd.Series, sites: pd.Da
     labels.append(f"over {int(edges[-2])} min")
     g["band"] = pd.cut(g["minutes"], edges, labels=labels, right=True, include_lowest=True)
     cmap = plt.get_cmap("YlOrRd", len(labels))
-    fig, ax = plt.subplots(figsize=_map_size(g))
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.92, bottom=0.1)
+    fig, ax = _site_map(g)
     handles = []
     for i, lab in enumerate(labels):
         part = g[g["band"] == lab]
         if len(part):
             part.plot(ax=ax, color=cmap(i), edgecolor="none")
         handles.append(Patch(facecolor=cmap(i), label=lab))
-    _label_sites(ax, sites, set(chosen))
-    ax.legend(handles=handles, title="Travel time", loc="upper left", frameon=True,
-              framealpha=0.85, edgecolor="none", fontsize=8, title_fontsize=9)
-    ax.set_axis_off()
-    ax.set(xlabel="", ylabel="", xticks=[], yticks=[])  # hidden with the axes anyway
-    ax.set_aspect("equal")
-    scale_bar(ax)
-    ax.set_title(title, fontsize=11, loc="left")
-    _note(fig, source)
+    _finish_site_map(fig, ax, sites, chosen, title, source, handles, "Travel time")
     return fig

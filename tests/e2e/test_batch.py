@@ -52,7 +52,8 @@ def _write_spec(tmp_path: Path, notebooks: list[dict], name: str = "t", **fields
     (tmp_path / "notebooks").mkdir(exist_ok=True)
     for entry in notebooks:
         src = NOTEBOOKS / Path(entry["path"]).name
-        shutil.copy(src, tmp_path / "notebooks" / src.name)
+        if src.exists():  # a missing notebook stays missing (tests of that error)
+            shutil.copy(src, tmp_path / "notebooks" / src.name)
         entry["path"] = f"notebooks/{src.name}"
     spec = {"name": name, "notebooks": notebooks, "years": {"start": 2025, "end": 2027},
             "draws": 5, "seed": 11}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
+from test_batch import _write_spec
 from typer.testing import CliRunner
 
 import hna.batch.jobs as batch_jobs
@@ -26,25 +25,8 @@ from hna.batch import RunEnvironmentError, expand_jobs, load_runspec, run_batch
 from hna.cli import app
 from hna.errors import ParameterError
 
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO / "tests" / "data" / "notebooks"
 HNA = Path(sys.executable).with_name("hna")
 FOOTPRINTS = ["E92000001", "E40000003"]
-
-
-def _write_spec(tmp_path: Path, notebooks: list[dict], name: str = "t", **fields) -> Path:
-    (tmp_path / "notebooks").mkdir(exist_ok=True)
-    for entry in notebooks:
-        src = NOTEBOOKS / Path(entry["path"]).name
-        if src.exists():
-            shutil.copy(src, tmp_path / "notebooks" / src.name)
-        entry["path"] = f"notebooks/{Path(entry['path']).name}"
-    spec = {"name": name, "notebooks": notebooks, "years": {"start": 2025, "end": 2027},
-            "draws": 5, "seed": 11}
-    spec.update(fields)
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
 
 
 def _cli(*args: str):

@@ -211,15 +211,7 @@ def _brute_force(w, t, k, m):
 
 @pytest.mark.parametrize("k,m", [(2, 0.0), (2, 9.0), (3, 6.0)])
 def test_matches_brute_force_on_random_instance(k, m):
-    rng = np.random.default_rng(np.random.SeedSequence(7))
-    n, J = 8, 5
-    demand = pd.DataFrame({"area_code": [f"a{i}" for i in range(n)],
-                           "x": rng.uniform(0, 50_000, n), "y": rng.uniform(0, 50_000, n),
-                           "cases": rng.integers(1, 8, n).astype(float)})
-    sites = pd.DataFrame({"site_code": [f"s{j}" for j in range(J)],
-                          "x": rng.uniform(0, 50_000, J), "y": rng.uniform(0, 50_000, J)})
-    t = np.hypot(demand["x"].to_numpy()[:, None] - sites["x"].to_numpy()[None, :],
-                 demand["y"].to_numpy()[:, None] - sites["y"].to_numpy()[None, :]) / 1000
+    demand, sites, t = _random_instance(seed=7)
     expected = _brute_force(demand["cases"].to_numpy(), t, k, m)
     res = designate(demand, sites, k, m, model=KM)
     assert res.objective == pytest.approx(expected, rel=1e-6)

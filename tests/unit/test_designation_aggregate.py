@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
+from test_designation import _random_instance
 
 import hna.designation.solve as solve_mod
 from hna.catchments import TravelModel
@@ -110,21 +110,11 @@ def test_reassign_meets_the_minimum_and_is_bounded_by_brute_force(seed):
     assert cost == pytest.approx(float((w * t[np.arange(9), assign]).sum()))
 
 
-def _random_demand(seed=11, n=8, J=5):
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    demand = pd.DataFrame({"area_code": [f"a{i}" for i in range(n)],
-                           "x": rng.uniform(0, 50_000, n), "y": rng.uniform(0, 50_000, n),
-                           "cases": rng.integers(1, 8, n).astype(float)})
-    sites = pd.DataFrame({"site_code": [f"s{j}" for j in range(J)],
-                          "x": rng.uniform(0, 50_000, J), "y": rng.uniform(0, 50_000, J)})
-    return demand, sites
-
-
 @pytest.mark.parametrize("k,m", [(2, 9.0), (3, 6.0)])
 def test_national_split_zones_give_a_feasible_whole_area_answer(monkeypatch, k, m):
     # the national path (zones may be split between centres in the MILP) on a small instance
     monkeypatch.setattr(solve_mod, "LARGE_AREAS", 0)
-    demand, sites = _random_demand()
+    demand, sites, _ = _random_instance()
     res = designate(demand, sites, k, m, model=KM, aggregate=True)
     assert "same two nearest candidate sites" in res.assumptions["aggregation"]["rule"]
     assert (res.centres["cases"] >= m - 1e-9).all()

@@ -28,24 +28,12 @@ from hna.narrative.reality import (
     reality_check_text,
 )
 from hna.services import load_service, service_rates
-from tests.conftest import REFERENCE
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "hna" / "data" / "sarcoma"
 ESP1976 = [8000, 7000, 7000, 7000, 7000, 7000, 7000, 7000, 7000, 7000, 7000,
            6000, 5000, 4000, 3000, 2000, 1000, 1000]  # 0-4 ... 80-84, 85+
 NCIN = {"male": (1408, 54.7, 47.8, 45.3, 50.5), "female": (1332, 50.3, 41.9, 39.6, 44.4)}
-
-
-@pytest.fixture(scope="module")
-def england_2018() -> pd.Series:
-    src = REFERENCE / "ons_npp2018" / "england_principal_sex_syoa_2018.csv"
-    pop = pd.read_csv(src, dtype={"age": str})
-    pop = pop[pop.year == 2018].copy()
-    first = pop["age"].str.extract(r"^(\d+)")[0].astype(int)
-    pop["age_band"] = np.asarray(AGE_BANDS)[np.minimum(first // 5, 18)]
-    pop["sex"] = pop["sex"].str.lower()
-    return pop.groupby(["sex", "age_band"])["population"].sum().astype(float)
 
 
 @pytest.fixture(scope="module")

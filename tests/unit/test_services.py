@@ -20,7 +20,7 @@ from hna.services import (
     service_rates,
 )
 from hna.validation import validate_files
-from tests.conftest import REFERENCE, REPO, TEST_DATA
+from tests.conftest import REPO, TEST_DATA
 
 BAD = TEST_DATA / "services"
 
@@ -248,14 +248,8 @@ def test_equivalent_cases_set_rate_uncertainty_for_the_sts_table():
     assert np.allclose(r["cases"] / r["person_years"], r["rate"])
 
 
-def test_wide_sts_rates_give_england_4295_cases_in_2018():
-    src = REFERENCE / "ons_npp2018" / "england_principal_sex_syoa_2018.csv"
-    pop = pd.read_csv(src, dtype={"age": str})
-    pop = pop[pop.year == 2018].copy()
-    first = pop["age"].str.extract(r"^(\d+)")[0].astype(int)
-    pop["age_band"] = np.asarray(AGE_BANDS)[np.minimum(first // 5, 18)]
-    pop["sex"] = pop["sex"].str.lower()
-    p = pop.groupby(["sex", "age_band"])["population"].sum()
+def test_wide_sts_rates_give_england_4295_cases_in_2018(england_2018):
+    p = england_2018
     r = service_rates("soft_tissue_sarcoma_wide").set_index(["sex", "age_band"])["rate"]
     cases = (r * p.reindex(r.index)).sum()
     assert cases == pytest.approx(4295, rel=1e-5)  # Get Data Out 2017-19 (rates to 4 d.p.)
